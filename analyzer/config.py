@@ -1,0 +1,80 @@
+"""Typed settings: ``WALKAWAY_*`` environment variables, a ``.env`` file, then CLI flags on top."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from analyzer._errors import ConfigError
+
+BackendName = Literal["local", "openai", "fake", "naive", "keywords"]
+
+
+def _default_home() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "walkaway"
+
+
+class Settings(BaseSettings):
+    """Every knob of walkaway. CLI flags override these; these override the defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="WALKAWAY_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="User folder for the response cache, the joined local model and server logs.",
+    )
+    model_dir: Path = Field(
+        default_factory=lambda: _default_home() / "models",
+        description="Where the embedded model's GGUF is joined once (1.1 GB); shared by every home.",
+    )
+    backend: BackendName | None = Field(
+        default=None, description="LLM backend; unset means 'openai' when base_url is set, else 'local'."
+    )
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the openai backend.")
+    api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WALKAWAY_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the openai backend (WALKAWAY_API_KEY, else OPENAI_API_KEY).",
+    )
+    model: str | None = Field(default=None, description="Model name; the local backend ignores it.")
+    request_timeout: float = Field(default=120.0, description="Seconds before one LLM request times out.")
+    max_retries: int = Field(default=4, description="Retries on 429/5xx/timeouts, with backoff.")
+    max_reasks: int = Field(default=2, description="Re-asks when the output is invalid JSON or off-schema.")
+    max_file_bytes: int = Field(default=20_000_000, description="Transcripts larger than this are refused.")
+    chunk_tokens: int = Field(default=1800, description="Token budget of the transcript part of one chunk.")
+    chunk_overlap_tokens: int = Field(default=120, description="Tokens of context repeated between chunks.")
+    cache: bool = Field(default=True, description="Use the SQLite response cache.")
+    local_ctx: int = Field(default=4096, description="Context window of the embedded llama.cpp server.")
+    local_threads: int | None = Field(default=None, description="Threads for the local model (default: all cores).")
+    local_start_timeout: float = Field(default=180.0, description="Seconds to wait for the local server.")
+    price_per_mtok_in: float = Field(default=0.0, description="USD per million prompt tokens (cost estimate).")
+    price_per_mtok_out: float = Field(default=0.0, description="USD per million generated tokens.")
+    price_per_mtok_cached: float = Field(default=0.0, description="USD per million cached prompt tokens.")
+
+    def resolved_backend(self) -> BackendName:
+        """CLI flag / env first, then 'openai' if an endpoint is configured, else the embedded 'local'."""
+        if self.backend is not None:
+            return self.backend
+        return "openai" if self.base_url else "local"
+
+    @property
+    def cache_path(self) -> Path:
+        """SQLite response cache."""
+        return self.home / "cache.sqlite3"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env with non-None overrides applied; a bad value raises ConfigError."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting {field}: {err.get('msg', 'bad value')}") from None

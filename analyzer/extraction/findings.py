@@ -1,0 +1,107 @@
+"""Grounded, merged findings: what extraction hands to the rules.
+
+Every ``Evidence`` here was resolved from a sentence id that exists in the transcript, so its quote is
+verbatim call text.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from analyzer.taxonomy import Category, Severity, Signal
+from analyzer.transcript.model import Role
+
+
+class Evidence(BaseModel):
+    """One cited transcript sentence, resolved to verbatim text."""
+
+    sentence_id: str
+    turn_id: str
+    speaker: str
+    role: Role
+    start: float | None = None
+    quote: str
+
+
+class Flag(BaseModel):
+    """A red flag of one category, with the evidence that supports it."""
+
+    category: Category
+    severity: Severity
+    score: float = Field(default=1.0, description="Model confidence in [0, 1] that the flag is present.")
+    rationale: str = ""
+    evidence: list[Evidence] = Field(default_factory=list)
+    downgraded: bool = Field(default=False, description="Severity lowered by the seller-speech rule.")
+
+
+class SignalFinding(BaseModel):
+    """A positive qualification signal (or prospect_declined) with its evidence."""
+
+    signal: Signal
+    score: float = 1.0
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class GroundingStats(BaseModel):
+    """How many citations held up against the transcript."""
+
+    cited: int = 0
+    kept: int = 0
+    dropped_unknown_id: int = Field(default=0, description="Cited ids that do not exist in the transcript.")
+    dropped_seller_only: int = Field(default=0, description="Flags dropped: only seller-side evidence.")
+    downgraded_seller_only: int = 0
+
+    @property
+    def drop_rate(self) -> float:
+        """Share of cited ids that did not exist."""
+        return self.dropped_unknown_id / self.cited if self.cited else 0.0
+
+
+class Usage(BaseModel):
+    """Token usage of one analysis: processed prompt tokens, how many of them came from the cache,
+    generated tokens, calls, estimated cost."""
+
+    calls: int = 0
+    cache_hits: int = Field(default=0, description="Calls answered by the response cache (no LLM call).")
+    prompt_tokens: int = 0
+    cached_prompt_tokens: int = Field(default=0, description="Prompt tokens the server reused from its KV cache.")
+    completion_tokens: int = 0
+    transcript_tokens: int = Field(default=0, description="Tokens of the transcript itself (tiktoken).")
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+
+    def add(self, other: Usage) -> None:
+        """Accumulate another usage record into this one."""
+        self.calls += other.calls
+        self.cache_hits += other.cache_hits
+        self.prompt_tokens += other.prompt_tokens
+        self.cached_prompt_tokens += other.cached_prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+        self.seconds += other.seconds
+
+
+class ChunkFailure(BaseModel):
+    """A chunk whose extraction failed after retries; the report is then marked incomplete."""
+
+    chunk_id: int
+    error: str
+
+
+class Findings(BaseModel):
+    """Everything extraction learned from one transcript, grounded and merged across chunks."""
+
+    flags: list[Flag] = Field(default_factory=list)
+    signals: list[SignalFinding] = Field(default_factory=list)
+    grounding: GroundingStats = Field(default_factory=GroundingStats)
+    usage: Usage = Field(default_factory=Usage)
+    chunks_total: int = 0
+    chunk_failures: list[ChunkFailure] = Field(default_factory=list)
+    backend: str = ""
+    model: str = ""
+    prompt_version: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """True when every chunk was analyzed."""
+        return not self.chunk_failures
