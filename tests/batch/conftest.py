@@ -1,0 +1,1 @@
+"""Fixtures for the batch tests; the scripted analyze function lives in ``batch_helpers``."""
