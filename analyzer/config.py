@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=1800, description="Token budget of the transcript part of one chunk.")
     chunk_overlap_tokens: int = Field(default=120, description="Tokens of context repeated between chunks.")
     cache: bool = Field(default=True, description="Use the SQLite response cache.")
-    local_ctx: int = Field(default=4096, description="Context window of the embedded llama.cpp server.")
+    local_ctx: int = Field(default=8192, description="Context window of the embedded llama.cpp server.")
     local_threads: int | None = Field(default=None, description="Threads for the local model (default: all cores).")
     local_start_timeout: float = Field(default=180.0, description="Seconds to wait for the local server.")
     price_per_mtok_in: float = Field(default=0.0, description="USD per million prompt tokens (cost estimate).")

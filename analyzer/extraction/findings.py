@@ -100,6 +100,10 @@ class Findings(BaseModel):
     backend: str = ""
     model: str = ""
     prompt_version: str = ""
+    scores: dict[str, float] = Field(
+        default_factory=dict,
+        description="Highest yes-score per category/signal over all chunks, kept for threshold tuning.",
+    )
 
     @property
     def complete(self) -> bool:

@@ -1,0 +1,232 @@
+"""One chat interface for every backend: the OpenAI-compatible client, and a scripted fake for tests.
+
+Everything the pipeline asks a model goes through ``ChatModel.complete``: either a one-token yes/no
+answer scored by the log-probabilities of its first token, or a JSON object constrained by a schema.
+The local llama.cpp server and any OpenAI-compatible endpoint share ``OpenAIChat``; they differ only in
+how a schema is requested (llama.cpp takes ``{"type": "json_object", "schema": ...}``, OpenAI takes
+strict ``json_schema``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import openai
+
+from analyzer._errors import BackendError
+
+Message = dict[str, str]
+SchemaMode = Literal["json_schema", "json_object"]
+
+
+@dataclass
+class ChatResult:
+    """One model answer with what it cost."""
+
+    text: str
+    top_logprobs: list[tuple[str, float]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    from_cache: bool = False
+
+
+class ChatModel(Protocol):
+    """What the extraction stage needs from a model."""
+
+    backend: str
+    model: str
+    #: True when questions over one chunk should be sent one after another, so a single-slot server
+    #: (llama.cpp) reuses the chunk's KV cache instead of thrashing it.
+    sequential: bool
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        top_logprobs: int = 0,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "answer",
+    ) -> ChatResult:
+        """Answer the messages at temperature 0."""
+        ...
+
+
+def yes_probability(result: ChatResult) -> float | None:
+    """P(yes) / (P(yes) + P(no)) over the first token's alternatives, or None when neither appears.
+
+    Normalising over the two answers removes the mass the model puts on other tokens (punctuation, a
+    leading space), which varies with the prompt and is not an opinion about the question.
+    """
+    yes = no = 0.0
+    for token, logprob in result.top_logprobs:
+        t = token.strip().lower()
+        if t in ("yes", "y"):
+            yes += math.exp(logprob)
+        elif t in ("no", "n"):
+            no += math.exp(logprob)
+    if yes + no == 0.0:
+        t = result.text.strip().lower()
+        if t.startswith("yes"):
+            return 1.0
+        if t.startswith("no"):
+            return 0.0
+        return None
+    return yes / (yes + no)
+
+
+class OpenAIChat:
+    """Any OpenAI-compatible endpoint through the official client (retries 429/5xx/timeouts with
+    backoff and honours Retry-After)."""
+
+    def __init__(
+        self,
+        *,
+        backend: str,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        timeout: float,
+        max_retries: int,
+        schema_mode: SchemaMode,
+        sequential: bool,
+    ) -> None:
+        self.backend = backend
+        self.model = model
+        self.sequential = sequential
+        self.schema_mode: SchemaMode = schema_mode
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
+        )
+
+    def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
+        if self.schema_mode == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        top_logprobs: int = 0,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "answer",
+    ) -> ChatResult:
+        """Send one chat completion; transport failures become BackendError."""
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+        }
+        if top_logprobs:
+            kwargs["logprobs"] = True
+            kwargs["top_logprobs"] = top_logprobs
+        if schema is not None:
+            kwargs["response_format"] = self._response_format(schema, schema_name)
+        try:
+            resp = await self._client.chat.completions.create(**kwargs)
+        except openai.APITimeoutError:
+            raise BackendError(f"the {self.backend} endpoint timed out after retries") from None
+        except openai.APIConnectionError as exc:
+            raise BackendError(f"cannot reach the {self.backend} endpoint: {exc.__cause__ or exc}") from None
+        except openai.APIStatusError as exc:
+            raise BackendError(
+                f"the {self.backend} endpoint answered HTTP {exc.status_code}: {_short(exc.message)}"
+            ) from None
+        except openai.APIError as exc:
+            raise BackendError(f"the {self.backend} endpoint sent an unusable response: {_short(str(exc))}") from None
+        if not resp.choices:
+            raise BackendError(f"the {self.backend} endpoint returned no choices")
+        choice = resp.choices[0]
+        text = choice.message.content or ""
+        alts: list[tuple[str, float]] = []
+        if choice.logprobs is not None and choice.logprobs.content:
+            first = choice.logprobs.content[0]
+            alts = [(a.token, a.logprob) for a in first.top_logprobs] or [(first.token, first.logprob)]
+        usage = resp.usage
+        cached = 0
+        if usage is not None and usage.prompt_tokens_details is not None:
+            cached = usage.prompt_tokens_details.cached_tokens or 0
+        return ChatResult(
+            text=text,
+            top_logprobs=alts,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            cached_tokens=cached,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.close()
+
+
+Responder = Callable[[Sequence[Message], dict[str, Any] | None], "str | ChatResult"]
+
+
+class FakeChat:
+    """A scripted chat model for tests: answers from a queue, or from a function of the request.
+
+    Queue items and responder results may be a string (the answer text; for yes/no calls "Yes"/"No"
+    become confident log-probabilities), a ChatResult, or an Exception to raise.
+    """
+
+    backend = "fake"
+    sequential = True
+
+    def __init__(
+        self,
+        script: Sequence[str | ChatResult | Exception] = (),
+        *,
+        responder: Responder | None = None,
+        model: str = "fake-model",
+    ) -> None:
+        self.model = model
+        self._queue: list[str | ChatResult | Exception] = list(script)
+        self._responder = responder
+        self.calls: list[dict[str, Any]] = []
+
+    def enqueue(self, *items: str | ChatResult | Exception) -> None:
+        """Append answers to the script."""
+        self._queue.extend(items)
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        top_logprobs: int = 0,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "answer",
+    ) -> ChatResult:
+        """Return the next scripted answer."""
+        await asyncio.sleep(0)
+        self.calls.append({"messages": list(messages), "schema": schema, "top_logprobs": top_logprobs})
+        item: str | ChatResult | Exception
+        if self._queue:
+            item = self._queue.pop(0)
+        elif self._responder is not None:
+            item = self._responder(messages, schema)
+        else:
+            item = "No" if schema is None else "{}"
+        if isinstance(item, Exception):
+            raise item
+        if isinstance(item, ChatResult):
+            return item
+        alts: list[tuple[str, float]] = []
+        if top_logprobs and schema is None:
+            p = 0.95 if item.strip().lower().startswith("yes") else 0.05
+            alts = [("Yes", math.log(p)), ("No", math.log(1 - p))]
+        words = sum(len(m["content"].split()) for m in messages)
+        return ChatResult(text=item, top_logprobs=alts, prompt_tokens=words, completion_tokens=max(1, len(item) // 4))
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,251 @@
+"""Per-chunk extraction: yes/no questions scored by log-probability, evidence asked only where they pass.
+
+Why this shape (DESIGN.md, Extract): a 1.5B model asked to fill a form of every category lists nearly
+all of them. Instead each category and signal is one yes/no question whose answer is scored by
+P(Yes) / (P(Yes) + P(No)) of the first answer token, compared with a threshold tuned on the eval suite.
+The chunk comes first and the question last, so every question after the first reuses the server's
+cached prefix. Only questions that pass are asked for evidence, as sentence numbers constrained by the
+JSON schema to numbers the prompt showed, plus a severity for red flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from analyzer._errors import ExtractionError
+from analyzer.chunking import Chunk
+from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_probability
+from analyzer.extraction.prompts import Prompts, Question
+from analyzer.taxonomy import CATEGORIES, SEVERITIES, SIGNALS, Category, Severity, Signal
+from analyzer.tokens import count_tokens
+from analyzer.transcript.model import Transcript
+
+
+@dataclass
+class RenderedChunk:
+    """A chunk as the model sees it, with the map from the numbers it shows back to sentence ids."""
+
+    chunk: Chunk
+    text: str
+    numbers: dict[int, str]  # shown number -> sentence id
+
+
+def render_chunk(transcript: Transcript, chunk: Chunk) -> RenderedChunk:
+    """``Speaker (role): [n] sentence [n] sentence`` lines, numbering sentences from 1 in each chunk.
+
+    Short per-chunk numbers cost fewer tokens than the stable ids and are mapped back exactly.
+    """
+    turns = {t.id: t for t in transcript.turns}
+    sentences = {s.id: s.text for t in transcript.turns for s in t.sentences}
+    lines: list[str] = []
+    numbers: dict[int, str] = {}
+    n = 0
+    for part in chunk.parts:
+        turn = turns[part.turn_id]
+        pieces = []
+        for sid in part.sentence_ids:
+            n += 1
+            numbers[n] = sid
+            pieces.append(f"[{n}] {sentences[sid]}")
+        lines.append(f"{turn.speaker} ({turn.role}): {' '.join(pieces)}")
+    return RenderedChunk(chunk=chunk, text="\n".join(lines), numbers=numbers)
+
+
+class EvidenceAnswer(BaseModel):
+    """The model's evidence for a red flag that passed its yes/no question."""
+
+    ids: list[int]
+    severity: Severity
+    reason: str
+
+
+class SignalEvidenceAnswer(BaseModel):
+    """The model's evidence for a positive signal."""
+
+    ids: list[int]
+
+
+def evidence_schema(numbers: Sequence[int], *, with_severity: bool) -> dict[str, Any]:
+    """A flat JSON schema (no $ref/anyOf: small models and llama.cpp grammars handle it) whose ``ids``
+    may only be sentence numbers the prompt showed."""
+    props: dict[str, Any] = {
+        "ids": {
+            "type": "array",
+            "description": "Numbers of the 1 to 3 sentences that show it.",
+            "items": {"type": "integer", "enum": list(numbers)},
+            "minItems": 1,
+            "maxItems": 3,
+        }
+    }
+    if with_severity:
+        props["severity"] = {
+            "type": "string",
+            "enum": list(SEVERITIES),
+            "description": "low: worth noting; medium: must be resolved to proceed; high: rules the deal out.",
+        }
+        props["reason"] = {"type": "string", "description": "Why, in at most 12 words.", "maxLength": 100}
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+@dataclass
+class RawFinding:
+    """One passing question in one chunk, with ids already mapped back to sentence ids."""
+
+    name: str
+    kind: str  # "flag" or "signal"
+    score: float
+    sentence_ids: list[str]
+    cited: int
+    unknown_ids: int
+    severity: Severity | None = None
+    reason: str = ""
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk yielded, plus its cost."""
+
+    chunk_index: int
+    findings: list[RawFinding] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+    cache_hits: int = 0
+    seconds: float = 0.0
+
+
+class ChunkExtractor:
+    """Runs every question over one chunk."""
+
+    def __init__(self, chat: ChatModel, prompts: Prompts, *, max_reasks: int, context: str = "") -> None:
+        self.chat = chat
+        self.prompts = prompts
+        self.max_reasks = max_reasks
+        # Extra lines (e.g. the ideal-customer profile) placed after the transcript, before the question.
+        self.context = context
+
+    def _messages(self, template: str, rendered: RenderedChunk, question: str, **extra: str) -> list[Message]:
+        user = template.format(transcript=rendered.text, question=question, context=self.context, **extra)
+        return [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": user}]
+
+    def _account(self, out: ChunkResult, result: ChatResult, messages: Sequence[Message], prefix_tokens: int) -> None:
+        out.calls += 1
+        if result.from_cache:
+            out.cache_hits += 1
+            return
+        out.prompt_tokens += result.prompt_tokens
+        out.completion_tokens += result.completion_tokens
+        if result.cached_tokens:
+            out.cached_tokens += result.cached_tokens
+        elif self.chat.sequential and prefix_tokens:
+            # llama.cpp reports no cache figure: after the first question of a chunk the server reuses the
+            # shared prefix (instructions + chunk), so everything but the question suffix was cached.
+            out.cached_tokens += min(prefix_tokens, result.prompt_tokens)
+
+    async def run(self, rendered: RenderedChunk) -> ChunkResult:
+        """Ask every question over the chunk; raise ExtractionError if evidence stays unusable."""
+        started = time.perf_counter()
+        out = ChunkResult(chunk_index=rendered.chunk.index)
+        m = self.prompts.manifest
+        questions: list[tuple[str, str, Question]] = [("flag", c, m.categories[c]) for c in CATEGORIES]
+        questions += [("signal", s, m.signals[s]) for s in SIGNALS]
+        prefix_tokens = count_tokens(self.prompts.system) + count_tokens(rendered.text)
+
+        async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float]:
+            messages = self._messages(self.prompts.question, rendered, q.question)
+            result = await self.chat.complete(messages, max_tokens=1, top_logprobs=m.top_logprobs)
+            self._account(out, result, messages, prefix_tokens if i > 0 else 0)
+            p = yes_probability(result)
+            return kind, name, q, (0.0 if p is None else p)
+
+        if self.chat.sequential:
+            scored = [await score(i, *q) for i, q in enumerate(questions)]
+        else:
+            scored = list(await asyncio.gather(*(score(i, *q) for i, q in enumerate(questions))))
+
+        for kind, name, q, p in scored:
+            out.scores[name] = p
+            if p < q.threshold:
+                continue
+            finding = await self._evidence(out, rendered, kind, name, q, p, prefix_tokens)
+            out.findings.append(finding)
+        out.seconds = time.perf_counter() - started
+        return out
+
+    async def _evidence(
+        self, out: ChunkResult, rendered: RenderedChunk, kind: str, name: str, q: Question, p: float, prefix: int
+    ) -> RawFinding:
+        is_flag = kind == "flag"
+        schema = evidence_schema(sorted(rendered.numbers), with_severity=is_flag)
+        messages = self._messages(
+            self.prompts.evidence, rendered, q.question, severity_help=self.prompts.severity if is_flag else ""
+        )
+        last_error = ""
+        for _attempt in range(self.max_reasks + 1):
+            result = await self.chat.complete(messages, max_tokens=60 if is_flag else 24, schema=schema, schema_name=name)
+            self._account(out, result, messages, prefix)
+            try:
+                data = json.loads(result.text)
+                answer: EvidenceAnswer | SignalEvidenceAnswer = (
+                    EvidenceAnswer.model_validate(data) if is_flag else SignalEvidenceAnswer.model_validate(data)
+                )
+            except (json.JSONDecodeError, ValidationError) as exc:
+                last_error = _describe(exc)
+                # Re-ask with the validation error: the model sees what was wrong with its own answer.
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": result.text[:400]},
+                    {"role": "user", "content": f"That reply is invalid ({last_error}). Reply with the JSON object only."},
+                ]
+                continue
+            ids = list(dict.fromkeys(answer.ids))
+            mapped = [rendered.numbers[i] for i in ids if i in rendered.numbers]
+            finding = RawFinding(
+                name=name,
+                kind=kind,
+                score=p,
+                sentence_ids=mapped,
+                cited=len(ids),
+                unknown_ids=len(ids) - len(mapped),
+            )
+            if isinstance(answer, EvidenceAnswer):
+                finding.severity = answer.severity
+                finding.reason = " ".join(answer.reason.split())[:160]
+            return finding
+        raise ExtractionError(
+            f"the model's evidence for {name} stayed invalid after {self.max_reasks} re-asks: {last_error}",
+            chunk_id=rendered.chunk.index,
+        )
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        e = exc.errors()[0]
+        return f"{'.'.join(str(x) for x in e['loc']) or 'value'}: {e['msg']}"
+    return f"not JSON: {exc}"
+
+
+def as_category(name: str) -> Category:
+    """Narrow a question name to a Category (names come from the validated manifest)."""
+    assert name in CATEGORIES
+    return name  # type: ignore[return-value]
+
+
+def as_signal(name: str) -> Signal:
+    """Narrow a question name to a Signal."""
+    assert name in SIGNALS
+    return name  # type: ignore[return-value]

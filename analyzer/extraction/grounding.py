@@ -1,0 +1,83 @@
+"""Grounding: cited sentence ids become verbatim evidence, or are dropped and counted.
+
+The seller-speech rule: a red flag counts only with evidence from the prospect's side (DESIGN.md). So
+
+* a flag whose every cited sentence was spoken by a seller is **dropped** (the seller saying "I know
+  budgets are tight" is not the prospect's budget problem), and counted in ``dropped_seller_only``;
+* a flag whose evidence is only from speakers of ``unknown`` role is kept but **downgraded** one
+  severity step (high → medium → low), because we cannot tell whose side said it;
+* a flag with no valid evidence at all is dropped (a flag needs evidence from the call).
+
+Positive signals keep seller evidence (a next step the seller states and the prospect accepts is
+still a next step), but need at least one valid id.
+"""
+
+from __future__ import annotations
+
+from analyzer.extraction.extractor import RawFinding
+from analyzer.extraction.findings import Evidence, Flag, GroundingStats, SignalFinding
+from analyzer.taxonomy import CATEGORIES, SEVERITIES, SIGNALS, Severity
+from analyzer.transcript.model import Transcript
+
+_DOWN: dict[Severity, Severity] = {"high": "medium", "medium": "low", "low": "low"}
+
+
+def resolve(transcript: Transcript, sentence_ids: list[str], stats: GroundingStats) -> list[Evidence]:
+    """Evidence for the ids that exist in the transcript; unknown ids are counted and dropped."""
+    index = transcript.sentence_index()
+    out: list[Evidence] = []
+    for sid in sentence_ids:
+        stats.cited += 1
+        hit = index.get(sid)
+        if hit is None:
+            stats.dropped_unknown_id += 1
+            continue
+        turn, sentence = hit
+        stats.kept += 1
+        out.append(
+            Evidence(
+                sentence_id=sid, turn_id=turn.id, speaker=turn.speaker, role=turn.role, start=turn.start, quote=sentence.text
+            )
+        )
+    return out
+
+
+def ground(
+    transcript: Transcript, raw: list[RawFinding], stats: GroundingStats
+) -> tuple[list[Flag], list[SignalFinding]]:
+    """Turn one chunk's raw findings into grounded flags and signals, applying the seller-speech rule."""
+    flags: list[Flag] = []
+    signals: list[SignalFinding] = []
+    for f in raw:
+        stats.dropped_unknown_id += f.unknown_ids
+        stats.cited += f.unknown_ids
+        evidence = resolve(transcript, f.sentence_ids, stats)
+        if f.kind == "signal":
+            if evidence and f.name in SIGNALS:
+                signals.append(SignalFinding(signal=f.name, score=round(f.score, 4), evidence=evidence))  # type: ignore[arg-type]
+            continue
+        if f.name not in CATEGORIES or not evidence:
+            continue
+        roles = {e.role for e in evidence}
+        severity: Severity = f.severity if f.severity in SEVERITIES else "medium"  # type: ignore[assignment]
+        downgraded = False
+        if roles == {"seller"}:
+            stats.dropped_seller_only += 1
+            continue
+        if roles == {"unknown"}:
+            severity = _DOWN[severity]
+            downgraded = True
+            stats.downgraded_seller_only += 1
+        # Keep only the non-seller quotes when there are some: the seller's words are not the prospect's flag.
+        evidence = [e for e in evidence if e.role != "seller"]
+        flags.append(
+            Flag(
+                category=f.name,  # type: ignore[arg-type]
+                severity=severity,
+                score=round(f.score, 4),
+                rationale=f.reason,
+                evidence=evidence,
+                downgraded=downgraded,
+            )
+        )
+    return flags, signals

@@ -1,0 +1,99 @@
+"""Prompt files (``prompts/``) loaded and validated; the code only fills them.
+
+The folder can be overridden with ``WALKAWAY_PROMPTS_DIR``. Its version id is the manifest's
+``version`` plus a hash of every file, so any edit to a prompt changes report metadata and cache keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from analyzer._errors import ConfigError
+from analyzer.taxonomy import CATEGORIES, SIGNALS, Category, Signal
+
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
+_FILES = ("system.md", "question.md", "evidence.md", "severity.md", "naive.md")
+
+
+class Question(BaseModel):
+    """One yes/no question and the score at which its answer counts as Yes."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class Manifest(BaseModel):
+    """``prompts/manifest.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: str
+    top_logprobs: int = Field(default=10, ge=2, le=20)
+    categories: dict[Category, Question]
+    signals: dict[Signal, Question]
+
+
+class Prompts(BaseModel):
+    """The loaded prompt set."""
+
+    manifest: Manifest
+    system: str
+    question: str
+    evidence: str
+    severity: str
+    naive: str
+    version_id: str
+
+
+def prompts_dir() -> Path:
+    """The folder prompts are read from."""
+    env = os.environ.get("WALKAWAY_PROMPTS_DIR")
+    return Path(env) if env else DEFAULT_DIR
+
+
+@lru_cache(maxsize=8)
+def _load(folder: Path) -> Prompts:
+    if not folder.is_dir():
+        raise ConfigError(f"prompt folder {folder} does not exist (set WALKAWAY_PROMPTS_DIR or reinstall)")
+    h = hashlib.sha256()
+    texts: dict[str, str] = {}
+    for name in ("manifest.yaml", *_FILES):
+        path = folder / name
+        if not path.is_file():
+            raise ConfigError(f"prompt file {path} is missing")
+        raw = path.read_text(encoding="utf-8")
+        h.update(name.encode() + b"\0" + raw.encode() + b"\0")
+        texts[name] = raw
+    try:
+        manifest = Manifest.model_validate(yaml.safe_load(texts["manifest.yaml"]))
+    except (ValidationError, yaml.YAMLError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(str(p) for p in first["loc"]) if first else "yaml"
+        msg = first["msg"] if first else str(exc).splitlines()[0]
+        raise ConfigError(f"{folder / 'manifest.yaml'}: {where}: {msg}") from None
+    missing = [c for c in (*CATEGORIES, *SIGNALS) if c not in manifest.categories and c not in manifest.signals]
+    if missing:
+        raise ConfigError(f"{folder / 'manifest.yaml'}: no question for {', '.join(missing)}")
+    for name, placeholder in (("question.md", "{question}"), ("evidence.md", "{question}"), ("naive.md", "{transcript}")):
+        if placeholder not in texts[name]:
+            raise ConfigError(f"prompt file {folder / name} must contain {placeholder}")
+    return Prompts(
+        manifest=manifest,
+        system=texts["system.md"].strip(),
+        question=texts["question.md"],
+        evidence=texts["evidence.md"],
+        severity=texts["severity.md"].rstrip("\n"),
+        naive=texts["naive.md"],
+        version_id=f"{manifest.version}-{h.hexdigest()[:10]}",
+    )
+
+
+def load_prompts(folder: Path | None = None) -> Prompts:
+    """Load and validate the prompt set (cached per folder)."""
+    return _load((folder or prompts_dir()).resolve())

@@ -1,0 +1,277 @@
+"""The library entry point shared by the CLI, the batch runner, the eval runner and the service.
+
+parse → chunk → extract (per chunk) → ground → merge → rules → Report
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analyzer._errors import AnalyzerError, BackendError, ConfigError, ExtractionError
+from analyzer.chunking import plan_chunks
+from analyzer.config import Settings, load_settings
+from analyzer.extraction.backends.chat import ChatModel, FakeChat, OpenAIChat
+from analyzer.extraction.cache import CachedChat, ResponseCache
+from analyzer.extraction.extractor import ChunkExtractor, render_chunk
+from analyzer.extraction.findings import ChunkFailure, Findings, Flag, GroundingStats, SignalFinding, Usage
+from analyzer.extraction.grounding import ground
+from analyzer.extraction.merge import merge_flags, merge_signals
+from analyzer.extraction.prompts import Prompts, load_prompts
+from analyzer.report.model import Report
+from analyzer.tokens import count_tokens
+from analyzer.transcript.model import Transcript
+
+if TYPE_CHECKING:
+    from analyzer.rules import ICP, Policy
+
+LLM_BACKENDS = ("local", "openai", "fake", "naive")
+_caches: dict[Path, ResponseCache] = {}
+_chats: dict[tuple[Any, ...], ChatModel] = {}
+
+
+def _cache(settings: Settings) -> ResponseCache:
+    path = settings.cache_path
+    if path not in _caches:
+        _caches[path] = ResponseCache(path)
+    return _caches[path]
+
+
+def _local_chat(settings: Settings) -> ChatModel:
+    from analyzer.extraction.backends.localmodel import MODEL_NAME, get_local_server
+
+    server = get_local_server(
+        model_dir=settings.model_dir,
+        home=settings.home,
+        n_ctx=settings.local_ctx,
+        threads=settings.local_threads,
+        timeout=settings.local_start_timeout,
+    )
+    return OpenAIChat(
+        backend="local",
+        base_url=server.base_url,
+        api_key=None,
+        model=MODEL_NAME,
+        timeout=settings.request_timeout,
+        max_retries=settings.max_retries,
+        schema_mode="json_object",
+        sequential=True,
+    )
+
+
+def build_chat(settings: Settings, backend: str) -> ChatModel:
+    """The chat model for a backend name (reused within one event loop)."""
+    try:
+        loop_id = id(asyncio.get_running_loop())
+    except RuntimeError:
+        loop_id = 0
+    key = (backend, settings.base_url, settings.model, str(settings.home), loop_id)
+    if key in _chats:
+        return _chats[key]
+    chat: ChatModel
+    if backend == "fake":
+        chat = FakeChat()
+    elif backend == "openai" or (backend == "naive" and settings.base_url):
+        if not settings.base_url and not settings.api_key:
+            raise ConfigError("the openai backend needs WALKAWAY_BASE_URL or an API key (WALKAWAY_API_KEY / OPENAI_API_KEY)")
+        chat = OpenAIChat(
+            backend="openai",
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            model=settings.model or "gpt-4o-mini",
+            timeout=settings.request_timeout,
+            max_retries=settings.max_retries,
+            schema_mode="json_schema",
+            sequential=False,
+        )
+    elif backend in ("local", "naive"):
+        chat = _local_chat(settings)
+    else:
+        raise ConfigError(f"unknown backend {backend!r}; expected one of local, openai, fake, naive, keywords")
+    _chats[key] = chat
+    return chat
+
+
+def policy_version(policy_path: Path | None) -> str:
+    """Id of the policy in force, for fingerprints."""
+    if policy_path is None:
+        return "default"
+    return hashlib.sha256(policy_path.read_bytes()).hexdigest()[:12]
+
+
+def settings_fingerprint(settings: Settings, backend: str, policy_path: Path | None = None) -> str:
+    """Hash of everything that changes an analysis' result (for resumable batches)."""
+    from analyzer.rules import load_policy
+
+    policy = load_policy(policy_path)
+    payload = {
+        "backend": backend,
+        "model": settings.model,
+        "base_url": settings.base_url,
+        "prompts": load_prompts().version_id,
+        "policy": [policy_version(policy_path), getattr(policy, "version", "")],
+        "chunk": [settings.chunk_tokens, settings.chunk_overlap_tokens],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+async def extract_findings(
+    transcript: Transcript,
+    chat: ChatModel,
+    *,
+    settings: Settings,
+    prompts: Prompts,
+    icp_text: str = "",
+) -> Findings:
+    """Chunk, ask, ground and merge. A failing chunk is recorded, not fatal, unless every chunk fails."""
+    chunks = plan_chunks(transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
+    context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
+    extractor = ChunkExtractor(chat, prompts, max_reasks=settings.max_reasks, context=context)
+    stats = GroundingStats()
+    usage = Usage(transcript_tokens=count_tokens(transcript.text()))
+    flags: list[Flag] = []
+    signals: list[SignalFinding] = []
+    failures: list[ChunkFailure] = []
+    errors: list[AnalyzerError] = []
+    scores: dict[str, float] = {}
+    started = time.perf_counter()
+    for chunk in chunks:
+        try:
+            result = await extractor.run(render_chunk(transcript, chunk))
+        except (ExtractionError, BackendError) as exc:
+            failures.append(ChunkFailure(chunk_id=chunk.index, error=str(exc)))
+            errors.append(exc)
+            continue
+        usage.add(
+            Usage(
+                calls=result.calls,
+                cache_hits=result.cache_hits,
+                prompt_tokens=result.prompt_tokens,
+                cached_prompt_tokens=result.cached_tokens,
+                completion_tokens=result.completion_tokens,
+            )
+        )
+        for name, p in result.scores.items():
+            scores[name] = max(scores.get(name, 0.0), round(p, 4))
+        f, s = ground(transcript, result.findings, stats)
+        flags += f
+        signals += s
+    if chunks and len(failures) == len(chunks):
+        raise errors[0]
+    usage.seconds = time.perf_counter() - started
+    usage.cost_usd = _cost(settings, usage)
+    return Findings(
+        flags=merge_flags(flags),
+        signals=merge_signals(signals),
+        grounding=stats,
+        usage=usage,
+        chunks_total=len(chunks),
+        chunk_failures=failures,
+        backend=chat.backend,
+        model=chat.model,
+        prompt_version=prompts.version_id,
+        scores=scores,
+    )
+
+
+def _cost(settings: Settings, usage: Usage) -> float:
+    uncached = max(0, usage.prompt_tokens - usage.cached_prompt_tokens)
+    return round(
+        (
+            uncached * settings.price_per_mtok_in
+            + usage.cached_prompt_tokens * settings.price_per_mtok_cached
+            + usage.completion_tokens * settings.price_per_mtok_out
+        )
+        / 1e6,
+        6,
+    )
+
+
+def _parse(
+    path: str | Path | None,
+    data: bytes | None,
+    filename: str | None,
+    *,
+    fmt: str | None,
+    seller: Sequence[str],
+    seller_domain: str | None,
+    settings: Settings,
+) -> Transcript:
+    from analyzer.transcript import parse_bytes, parse_file
+
+    if data is not None:
+        return parse_bytes(
+            data, filename=filename or "upload", fmt=fmt, seller=seller, seller_domain=seller_domain,
+            max_bytes=settings.max_file_bytes,
+        )
+    if path is None:
+        raise ConfigError("analyze needs a path or data")
+    return parse_file(path, fmt=fmt, seller=seller, seller_domain=seller_domain, max_bytes=settings.max_file_bytes)
+
+
+async def analyze_async(
+    path: str | Path | None = None,
+    *,
+    data: bytes | None = None,
+    filename: str | None = None,
+    transcript: Transcript | None = None,
+    settings: Settings | None = None,
+    seller: Sequence[str] = (),
+    seller_domain: str | None = None,
+    fmt: str | None = None,
+    backend: str | None = None,
+    model: str | None = None,
+    use_cache: bool | None = None,
+    policy_path: Path | None = None,
+    policy: Policy | None = None,
+    icp: ICP | None = None,
+    chat: ChatModel | None = None,
+) -> Report:
+    """Analyze one transcript (a path, bytes, or an already parsed Transcript) and return its Report."""
+    from analyzer.rules import decide, load_policy
+
+    settings = settings or load_settings()
+    if model is not None:
+        settings = settings.model_copy(update={"model": model})
+    if transcript is None:
+        transcript = await asyncio.to_thread(
+            _parse, path, data, filename, fmt=fmt, seller=seller, seller_domain=seller_domain, settings=settings
+        )
+    if policy is None:
+        policy = load_policy(policy_path)
+    name = backend or (chat.backend if chat is not None else settings.resolved_backend())
+    prompts = load_prompts()
+    cache_on = settings.cache if use_cache is None else use_cache
+    naive_verdict = None
+    if name == "keywords":
+        from analyzer.extraction.keywords import extract_keywords
+
+        findings = extract_keywords(transcript)
+    else:
+        if chat is None:
+            chat = await asyncio.to_thread(build_chat, settings, name)
+        if cache_on:
+            chat = CachedChat(chat, _cache(settings), namespace=prompts.version_id)
+        if name == "naive":
+            from analyzer.extraction.naive import extract_naive
+
+            findings, naive_verdict = await extract_naive(transcript, chat, prompts)
+            findings.backend = "naive"
+        else:
+            icp_text = icp.prompt_text() if icp is not None else ""
+            findings = await extract_findings(transcript, chat, settings=settings, prompts=prompts, icp_text=icp_text)
+    report = decide(findings, transcript, policy=policy, icp=icp)
+    if naive_verdict is not None:
+        report.verdict = naive_verdict
+        report.decided_by = "naive-baseline"
+    return report
+
+
+def analyze(path: str | Path | None = None, **kwargs: Any) -> Report:
+    """Synchronous wrapper of ``analyze_async``."""
+    return asyncio.run(analyze_async(path, **kwargs))
