@@ -1,0 +1,172 @@
+"""`walkaway eval SUITE.yaml [...]` runs a labelled suite; `walkaway eval compare RUN_A RUN_B` diffs runs.
+
+``eval`` is a click group whose default action is running a suite: any first argument that is not a
+subcommand name (a path, or an option such as ``--backend``) is handed to the hidden ``run`` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analyzer._errors import ConfigError
+from analyzer.eval.compare import compare_runs
+from analyzer.eval.junit import write_junit
+from analyzer.eval.records import CaseRun
+from analyzer.eval.render import comparison_tables, print_summary, report_html
+from analyzer.eval.results import load_results
+from analyzer.eval.runner import AnalyzeFn, default_run_dir, run_suite
+from analyzer.eval.suite import Case, load_suite
+
+ANALYZE_FN: AnalyzeFn | None = None
+"""The analyze function the CLI uses; None means the pipeline's ``analyze_async``. Tests set it."""
+
+
+class _DefaultRunGroup(click.Group):
+    """A group that treats an unknown first argument as the arguments of its default command."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "SUITE.yaml [OPTIONS] | compare RUN_A RUN_B")
+
+
+@click.group(name="eval", cls=_DefaultRunGroup)
+def command() -> None:
+    """Score the analyzer on a labelled suite, or compare two runs.
+
+    \b
+      walkaway eval SUITE.yaml [--backend B] [--model M] [--repeat N] [--concurrency K]
+                    [--out DIR] [--no-cache] [--junit FILE] [--case ID ...]
+      walkaway eval compare RUN_A RUN_B
+
+    Run `walkaway eval run --help` for every option of a suite run.
+    """
+
+
+@command.command(name="run", hidden=True)
+@click.argument("suite_path", metavar="SUITE.yaml", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--backend", default=None, help="LLM backend (local, openai, keywords, naive...); default from settings."
+)
+@click.option("--model", default=None, help="Model name passed to the backend.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Runs per case.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Analyses in flight at once.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder (default runs/<suite>-<backend>-<UTC timestamp>/).",
+)
+@click.option("--no-cache", is_flag=True, help="Bypass the response cache on every repeat.")
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write JUnit XML here.",
+)
+@click.option("--case", "case_ids", multiple=True, metavar="ID", help="Run only this case (repeatable).")
+def run_command(
+    suite_path: Path,
+    backend: str | None,
+    model: str | None,
+    repeat: int,
+    concurrency: int,
+    out_dir: Path | None,
+    no_cache: bool,
+    junit_path: Path | None,
+    case_ids: tuple[str, ...],
+) -> None:
+    """Run SUITE.yaml: write results.json and report.html, print the summary, exit 1 on a missed threshold."""
+    suite = load_suite(suite_path).select(list(case_ids))
+    backend_name = backend
+    if backend_name is None:
+        from analyzer.config import load_settings
+
+        backend_name = load_settings().resolved_backend()
+    out = out_dir or default_run_dir(suite.name, backend_name)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+
+    err_console = Console(stderr=True)
+    total = len(suite.cases) * repeat
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not err_console.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"eval {suite.name}", total=total)
+
+        def on_done(case: Case, run: CaseRun) -> None:
+            bar.update(task, advance=1, description=f"eval {suite.name}: {case.id}")
+
+        results = asyncio.run(
+            run_suite(
+                suite,
+                analyze=ANALYZE_FN,
+                backend=backend,
+                model=model,
+                repeat=repeat,
+                concurrency=concurrency,
+                use_cache=not no_cache,
+                progress=on_done,
+            )
+        )
+    if backend is None and results.meta.backend == "default":
+        results.meta.backend = backend_name
+
+    results.write(out / "results.json")
+    (out / "report.html").write_text(report_html(results), encoding="utf-8")
+    if junit_path is not None:
+        write_junit(results, junit_path)
+
+    print_summary(results, Console(file=sys.stdout))
+    click.echo(f"results: {out / 'results.json'}  report: {out / 'report.html'}")
+    if not results.passed:
+        missed = [t.metric for t in results.thresholds if not t.passed]
+        click.echo(f"threshold missed: {', '.join(missed)}", err=True)
+        click.get_current_context().exit(1)
+
+
+@command.command(name="compare")
+@click.argument("run_a", metavar="RUN_A", type=click.Path(path_type=Path))
+@click.argument("run_b", metavar="RUN_B", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON instead of tables.")
+@click.option("--fail-on-regression", is_flag=True, help="Exit 1 when any case change is a regression.")
+def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression: bool) -> None:
+    """Metric deltas and per-case fixes/regressions from RUN_A to RUN_B (folders or results.json files)."""
+    cmp = compare_runs(load_results(run_a), load_results(run_b))
+    if as_json:
+        payload: dict[str, Any] = cmp.model_dump()
+        payload["fixes"], payload["regressions"] = cmp.fixes, cmp.regressions
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        Console(file=sys.stdout).print(comparison_tables(cmp))
+    if fail_on_regression and cmp.regressions:
+        click.get_current_context().exit(1)
