@@ -100,15 +100,11 @@ def _would_change(policy: Policy, facts: Facts, verdict: Verdict, complete: bool
             if v != verdict:
                 out.append(f"If the {category} concern ({worst}) were resolved, the verdict would be {v}.")
     if verdict == "pursue":
-        worse = sorted(
-            {with_(facts.severities | {(c, "medium")}, facts.signals) for c in CATEGORIES} - {"pursue"}
-        )
+        worse = sorted({with_(facts.severities | {(c, "medium")}, facts.signals) for c in CATEGORIES} - {"pursue"})
         if worse:
             out.append(f"A medium or high red flag raised later would make it {' or '.join(worse)}.")
     if not complete:
-        out.append(
-            f"{missed} chunk(s) of the call were not analyzed; evidence in them could change the verdict."
-        )
+        out.append(f"{missed} chunk(s) of the call were not analyzed; evidence in them could change the verdict.")
     if not out:
         out.append("No single change of evidence would change this verdict.")
     return out

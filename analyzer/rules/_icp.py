@@ -120,7 +120,5 @@ def load_icp(path: str | Path) -> ICP:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err.get("loc", ())) or "(profile)"
-        msg = (
-            "unknown field (a typo?)" if err.get("type") == "extra_forbidden" else err.get("msg", "bad value")
-        )
+        msg = "unknown field (a typo?)" if err.get("type") == "extra_forbidden" else err.get("msg", "bad value")
         raise ConfigError(f"{p}: invalid ICP, field '{field}': {msg}") from None

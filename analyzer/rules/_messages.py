@@ -175,8 +175,7 @@ def decline(
     elif primary == "engagement":
         paragraphs = [
             "Thank you for the time you've given this.",
-            "It sounds like this isn't a priority right now, so I'll step back rather than keep "
-            "following up.",
+            "It sounds like this isn't a priority right now, so I'll step back rather than keep following up.",
             "If that changes, I'd be glad to pick it up again; you know where to find me.",
         ]
     else:
@@ -186,9 +185,7 @@ def decline(
             "rather tell you that plainly than keep you waiting.",
             "If things change on your side, the door stays open.",
         ]
-    return MessageDraft(
-        kind="decline", subject=subject, body=_wrap(greeting, paragraphs, "All the best,", seller)
-    )
+    return MessageDraft(kind="decline", subject=subject, body=_wrap(greeting, paragraphs, "All the best,", seller))
 
 
 def follow_up(
@@ -206,8 +203,7 @@ def follow_up(
         reason = "prospect_declined"
         topic = "a short, relevant case study and a check on whether their priorities or timing have changed"
         opening = (
-            "Thanks for being clear about where things stand; I completely understand that now "
-            "isn't the right time."
+            "Thanks for being clear about where things stand; I completely understand that now isn't the right time."
         )
     elif budget_high:
         reason = "budget"
@@ -263,8 +259,7 @@ def next_step(
     ]
     if questions:
         paragraphs.append(
-            "To make that session count, it would help to know:\n"
-            + "\n".join(f"- {q.question}" for q in questions[:3])
+            "To make that session count, it would help to know:\n" + "\n".join(f"- {q.question}" for q in questions[:3])
         )
     return MessageDraft(
         kind="next_step",
@@ -284,12 +279,10 @@ def discovery(questions: list[OpenQuestion], transcript: Transcript | None) -> M
     ]
     if asks:
         paragraphs.append(
-            "There are a few things I'd like to understand better:\n"
-            + "\n".join(f"- {q.question}" for q in asks)
+            "There are a few things I'd like to understand better:\n" + "\n".join(f"- {q.question}" for q in asks)
         )
     paragraphs.append(
-        "Would a 30-minute call next week work to go through these? Feel free to bring anyone who "
-        "should weigh in."
+        "Would a 30-minute call next week work to go through these? Feel free to bring anyone who should weigh in."
     )
     return MessageDraft(
         kind="discovery",

@@ -58,9 +58,7 @@ class Condition(BaseModel):
     min_high_flags: int | None = Field(
         default=None, ge=1, description="At least this many distinct categories are flagged high."
     )
-    signals_all: list[Signal] | None = Field(
-        default=None, description="Every one of these signals is evidenced."
-    )
+    signals_all: list[Signal] | None = Field(default=None, description="Every one of these signals is evidenced.")
     signals_any: list[Signal] | None = Field(default=None, description="At least one of these is evidenced.")
     signals_none: list[Signal] | None = Field(default=None, description="None of these signals is evidenced.")
     icp_defined: bool | None = Field(
@@ -80,9 +78,7 @@ class Rule(BaseModel):
     id: str = Field(min_length=1, description="Stable id shown in the report's rule trace.")
     priority: int = Field(description="Evaluation order, ascending; unique within a policy.")
     reason: str = Field(min_length=1, description="Why this verdict follows, in words a seller reads.")
-    when: Condition = Field(
-        default_factory=Condition, description="Conditions; empty = always (default rule)."
-    )
+    when: Condition = Field(default_factory=Condition, description="Conditions; empty = always (default rule).")
     verdict: Verdict = Field(description="The verdict this rule sets.")
 
 

@@ -57,8 +57,7 @@ FLAG_GAPS: dict[Category, tuple[str, str]] = {
     ),
     "ethics": (
         "compliance",
-        "How does your procurement and vendor-review process work, and who on your side reviews "
-        "the agreement?",
+        "How does your procurement and vendor-review process work, and who on your side reviews the agreement?",
     ),
     "engagement": (
         "commitment",
