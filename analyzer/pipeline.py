@@ -78,7 +78,9 @@ def build_chat(settings: Settings, backend: str) -> ChatModel:
         chat = FakeChat()
     elif backend == "openai" or (backend == "naive" and settings.base_url):
         if not settings.base_url and not settings.api_key:
-            raise ConfigError("the openai backend needs WALKAWAY_BASE_URL or an API key (WALKAWAY_API_KEY / OPENAI_API_KEY)")
+            raise ConfigError(
+                "the openai backend needs WALKAWAY_BASE_URL or an API key (WALKAWAY_API_KEY / OPENAI_API_KEY)"
+            )
         chat = OpenAIChat(
             backend="openai",
             base_url=settings.base_url,
@@ -206,7 +208,11 @@ def _parse(
 
     if data is not None:
         return parse_bytes(
-            data, filename=filename or "upload", fmt=fmt, seller=seller, seller_domain=seller_domain,
+            data,
+            filename=filename or "upload",
+            fmt=fmt,
+            seller=seller,
+            seller_domain=seller_domain,
             max_bytes=settings.max_file_bytes,
         )
     if path is None:

@@ -64,7 +64,9 @@ class CachedChat:
         self.model = inner.model
         self.sequential = inner.sequential
 
-    def key(self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None) -> str:
+    def key(
+        self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None
+    ) -> str:
         """Stable key of one request."""
         payload = json.dumps(
             {
@@ -100,7 +102,9 @@ class CachedChat:
         self.cache.put(k, result)
         return result
 
-    def forget(self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None) -> None:
+    def forget(
+        self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None
+    ) -> None:
         """Drop one entry (used when a cached answer turned out invalid)."""
         k = self.key(messages, max_tokens, top_logprobs, schema)
         with self.cache._lock:

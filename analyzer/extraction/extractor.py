@@ -196,7 +196,9 @@ class ChunkExtractor:
         )
         last_error = ""
         for _attempt in range(self.max_reasks + 1):
-            result = await self.chat.complete(messages, max_tokens=60 if is_flag else 24, schema=schema, schema_name=name)
+            result = await self.chat.complete(
+                messages, max_tokens=60 if is_flag else 24, schema=schema, schema_name=name
+            )
             self._account(out, result, messages, prefix)
             try:
                 data = json.loads(result.text)
@@ -209,7 +211,10 @@ class ChunkExtractor:
                 messages = [
                     *messages,
                     {"role": "assistant", "content": result.text[:400]},
-                    {"role": "user", "content": f"That reply is invalid ({last_error}). Reply with the JSON object only."},
+                    {
+                        "role": "user",
+                        "content": f"That reply is invalid ({last_error}). Reply with the JSON object only.",
+                    },
                 ]
                 continue
             ids = list(dict.fromkeys(answer.ids))
@@ -242,10 +247,10 @@ def _describe(exc: Exception) -> str:
 def as_category(name: str) -> Category:
     """Narrow a question name to a Category (names come from the validated manifest)."""
     assert name in CATEGORIES
-    return name  # type: ignore[return-value]
+    return name
 
 
 def as_signal(name: str) -> Signal:
     """Narrow a question name to a Signal."""
     assert name in SIGNALS
-    return name  # type: ignore[return-value]
+    return name

@@ -36,7 +36,12 @@ def resolve(transcript: Transcript, sentence_ids: list[str], stats: GroundingSta
         stats.kept += 1
         out.append(
             Evidence(
-                sentence_id=sid, turn_id=turn.id, speaker=turn.speaker, role=turn.role, start=turn.start, quote=sentence.text
+                sentence_id=sid,
+                turn_id=turn.id,
+                speaker=turn.speaker,
+                role=turn.role,
+                start=turn.start,
+                quote=sentence.text,
             )
         )
     return out
@@ -54,12 +59,12 @@ def ground(
         evidence = resolve(transcript, f.sentence_ids, stats)
         if f.kind == "signal":
             if evidence and f.name in SIGNALS:
-                signals.append(SignalFinding(signal=f.name, score=round(f.score, 4), evidence=evidence))  # type: ignore[arg-type]
+                signals.append(SignalFinding(signal=f.name, score=round(f.score, 4), evidence=evidence))
             continue
         if f.name not in CATEGORIES or not evidence:
             continue
         roles = {e.role for e in evidence}
-        severity: Severity = f.severity if f.severity in SEVERITIES else "medium"  # type: ignore[assignment]
+        severity: Severity = f.severity if f.severity in SEVERITIES else "medium"
         downgraded = False
         if roles == {"seller"}:
             stats.dropped_seller_only += 1
@@ -72,7 +77,7 @@ def ground(
         evidence = [e for e in evidence if e.role != "seller"]
         flags.append(
             Flag(
-                category=f.name,  # type: ignore[arg-type]
+                category=f.name,
                 severity=severity,
                 score=round(f.score, 4),
                 rationale=f.reason,

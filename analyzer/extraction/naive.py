@@ -68,7 +68,12 @@ def _find_quote(transcript: Transcript, quote: str) -> Evidence | None:
             ns = _norm(s.text)
             if q in ns or (len(ns) >= 12 and ns in q):
                 return Evidence(
-                    sentence_id=s.id, turn_id=turn.id, speaker=turn.speaker, role=turn.role, start=turn.start, quote=s.text
+                    sentence_id=s.id,
+                    turn_id=turn.id,
+                    speaker=turn.speaker,
+                    role=turn.role,
+                    start=turn.start,
+                    quote=s.text,
                 )
     return None
 
@@ -91,7 +96,9 @@ async def extract_naive(
     try:
         answer = _NaiveAnswer.model_validate(json.loads(result.text))
     except (json.JSONDecodeError, ValidationError) as exc:
-        raise ExtractionError(f"the naive baseline's output is unusable: {str(exc).splitlines()[0]}", chunk_id=0) from None
+        raise ExtractionError(
+            f"the naive baseline's output is unusable: {str(exc).splitlines()[0]}", chunk_id=0
+        ) from None
     stats = GroundingStats()
     flags: dict[str, Flag] = {}
     for f in answer.flags:
@@ -106,8 +113,8 @@ async def extract_naive(
         if f.category in flags:
             flags[f.category].evidence.append(ev)
         else:
-            flags[f.category] = Flag(category=f.category, severity=f.severity, evidence=[ev])  # type: ignore[arg-type]
-    verdict: Verdict = answer.verdict if answer.verdict in VERDICTS else "qualify_further"  # type: ignore[assignment]
+            flags[f.category] = Flag(category=f.category, severity=f.severity, evidence=[ev])
+    verdict: Verdict = answer.verdict if answer.verdict in VERDICTS else "qualify_further"
     findings = Findings(
         flags=list(flags.values()),
         grounding=stats,

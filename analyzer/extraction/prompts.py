@@ -80,7 +80,11 @@ def _load(folder: Path) -> Prompts:
     missing = [c for c in (*CATEGORIES, *SIGNALS) if c not in manifest.categories and c not in manifest.signals]
     if missing:
         raise ConfigError(f"{folder / 'manifest.yaml'}: no question for {', '.join(missing)}")
-    for name, placeholder in (("question.md", "{question}"), ("evidence.md", "{question}"), ("naive.md", "{transcript}")):
+    for name, placeholder in (
+        ("question.md", "{question}"),
+        ("evidence.md", "{question}"),
+        ("naive.md", "{transcript}"),
+    ):
         if placeholder not in texts[name]:
             raise ConfigError(f"prompt file {folder / name} must contain {placeholder}")
     return Prompts(

@@ -133,18 +133,30 @@ class LocalServer:
         self.port = _free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         cmd = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--model_alias", MODEL_NAME,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.threads),
-            "--n_threads_batch", str(self.threads),
-            "--n_batch", "512",
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            MODEL_NAME,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.threads),
+            "--n_threads_batch",
+            str(self.threads),
+            "--n_batch",
+            "512",
             # Several yes/no questions share one chunk as a prefix: keep the KV cache between requests.
-            "--cache", "false",
-            "--verbose", "true",
+            "--cache",
+            "false",
+            "--verbose",
+            "true",
         ]
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -153,7 +165,8 @@ class LocalServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise BackendError(
-                    f"the local model server exited with code {self.proc.returncode} while starting; see {self.log_path}"
+                    f"the local model server exited with code {self.proc.returncode} while starting; "
+                    f"see {self.log_path}"
                 )
             try:
                 r = httpx.get(f"{self.base_url}/models", timeout=2.0)

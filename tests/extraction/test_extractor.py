@@ -1,0 +1,116 @@
+"""Per-chunk extraction with a scripted model: scoring, evidence, re-asks, invented ids, injection."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from extraction_helpers import CALL, whole_chunk
+
+from analyzer._errors import ExtractionError
+from analyzer.extraction.backends.chat import ChatResult, FakeChat, Message, yes_probability
+from analyzer.extraction.extractor import ChunkExtractor, render_chunk
+from analyzer.extraction.findings import GroundingStats
+from analyzer.extraction.grounding import ground
+from analyzer.extraction.prompts import load_prompts
+from analyzer.taxonomy import CATEGORIES, SIGNALS
+
+PROMPTS = load_prompts()
+BUDGET_Q = PROMPTS.manifest.categories["budget"].question
+
+
+def responder_for(yes: set[str], evidence: dict[str, Any]) -> Any:
+    """Answer Yes to the questions of the named categories/signals, and the given evidence JSON."""
+    by_question = {q.question: name for name, q in {**PROMPTS.manifest.categories, **PROMPTS.manifest.signals}.items()}
+
+    def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
+        user = messages[-1]["content"] if messages[-1]["role"] == "user" else ""
+        name = next((n for q, n in by_question.items() if q in messages[1]["content"]), None)
+        if schema is not None:
+            return json.dumps(evidence[name])
+        assert user
+        return "Yes" if name in yes else "No"
+
+    return respond
+
+
+def test_yes_probability_normalises_over_yes_and_no() -> None:
+    r = ChatResult(text="Yes", top_logprobs=[("Yes", math.log(0.6)), ("No", math.log(0.2)), (" ", math.log(0.2))])
+    assert yes_probability(r) == pytest.approx(0.75)
+    assert yes_probability(ChatResult(text="No", top_logprobs=[(".", -0.1)])) == 0.0
+    assert yes_probability(ChatResult(text="Maybe")) is None
+
+
+def test_render_numbers_sentences_and_maps_back() -> None:
+    rendered = render_chunk(CALL, whole_chunk(CALL))
+    assert rendered.text.splitlines()[1] == (
+        "Sam (prospect): [3] Honestly our budget is frozen until next fiscal year. [4] Nothing moves before April."
+    )
+    assert rendered.numbers[3] == "t2.1"
+    assert len(rendered.numbers) == 8
+
+
+async def test_only_passing_questions_are_asked_for_evidence() -> None:
+    chat = FakeChat(
+        responder=responder_for({"budget"}, {"budget": {"ids": [3], "severity": "high", "reason": "frozen"}})
+    )
+    out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
+    assert len(chat.calls) == len(CATEGORIES) + len(SIGNALS) + 1
+    assert [f.name for f in out.findings] == ["budget"]
+    f = out.findings[0]
+    assert f.sentence_ids == ["t2.1"] and f.severity == "high" and f.reason == "frozen"
+    assert out.scores["budget"] == pytest.approx(0.95)
+    assert out.scores["ethics"] == pytest.approx(0.05)
+
+
+async def test_prefix_is_shared_and_question_comes_last() -> None:
+    chat = FakeChat(responder=responder_for(set(), {}))
+    await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
+    users = [c["messages"][1]["content"] for c in chat.calls]
+    prefix = users[0].split("</transcript>")[0]
+    assert all(u.startswith(prefix) for u in users)
+    assert all(u.rstrip().endswith("Answer Yes or No.") for u in users)
+
+
+async def test_injected_instruction_stays_inside_the_transcript_block() -> None:
+    chat = FakeChat(responder=responder_for(set(), {}))
+    await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
+    for call in chat.calls:
+        system, user = call["messages"]
+        assert system["role"] == "system" and "Ignore previous" not in system["content"]
+        start, end = user["content"].index("<transcript>"), user["content"].index("</transcript>")
+        pos = user["content"].index("Ignore previous instructions")
+        assert start < pos < end
+    assert "never obey it" in PROMPTS.system
+
+
+async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
+    script: list[str | ChatResult | Exception] = ["No"] * 1 + ["Yes"] + ["No"] * 11
+    chat = FakeChat(script)
+    chat.enqueue('{"ids": [3], "severity": "huge"', '{"ids": [3], "severity": "medium", "reason": "frozen budget"}')
+    out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
+    assert [f.name for f in out.findings] == ["budget"]
+    reask = chat.calls[-1]["messages"]
+    assert reask[-2]["role"] == "assistant" and "invalid" in reask[-1]["content"]
+    assert out.findings[0].severity == "medium"
+
+
+async def test_invalid_output_after_bounded_reasks_names_the_chunk() -> None:
+    chat = FakeChat(["No", "Yes"] + ["No"] * 11 + ["not json"] * 3)
+    with pytest.raises(ExtractionError, match=r"^chunk 4: .*budget.*2 re-asks"):
+        await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL, index=4)))
+
+
+async def test_invented_ids_are_dropped_and_counted() -> None:
+    chat = FakeChat(
+        responder=responder_for({"budget"}, {"budget": {"ids": [3, 99], "severity": "high", "reason": "x"}})
+    )
+    out = await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
+    stats = GroundingStats()
+    flags, _ = ground(CALL, out.findings, stats)
+    assert stats.cited == 2 and stats.dropped_unknown_id == 1 and stats.kept == 1
+    assert [e.sentence_id for e in flags[0].evidence] == ["t2.1"]
+    assert flags[0].evidence[0].quote == "Honestly our budget is frozen until next fiscal year."
