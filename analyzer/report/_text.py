@@ -54,15 +54,12 @@ def renderables(report: Report) -> list[RenderableType]:
 
     if report.flags:
         table = Table(title="Red flags", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
-        for col, ratio in (
-            ("category", 2),
-            ("severity", 1),
-            ("quote", 7),
-            ("speaker", 2),
-            ("time", 1),
-            ("turn", 1),
-        ):
-            table.add_column(col, ratio=ratio, overflow="fold")
+        table.add_column("category", width=12, overflow="fold")
+        table.add_column("severity", width=8)
+        table.add_column("quote", ratio=1, overflow="fold")
+        table.add_column("speaker", width=16, overflow="fold")
+        table.add_column("time", width=7)
+        table.add_column("turn", width=6, overflow="fold")
         for row in flag_rows(report):
             sev = Text(row.severity, style=SEVERITY_STYLE.get(row.severity, ""))
             table.add_row(
@@ -79,8 +76,11 @@ def renderables(report: Report) -> list[RenderableType]:
 
     if report.signals:
         sig = Table(title="Signals", box=box.SIMPLE_HEAD, expand=True, title_justify="left")
-        for col, ratio in (("signal", 3), ("quote", 7), ("speaker", 2), ("time", 1), ("turn", 1)):
-            sig.add_column(col, ratio=ratio, overflow="fold")
+        sig.add_column("signal", width=22, overflow="fold")
+        sig.add_column("quote", ratio=1, overflow="fold")
+        sig.add_column("speaker", width=16, overflow="fold")
+        sig.add_column("time", width=7)
+        sig.add_column("turn", width=6, overflow="fold")
         for s in report.signals:
             ev = s.evidence[0] if s.evidence else None
             sig.add_row(

@@ -62,7 +62,7 @@ def _quote_of(flags: list[Flag], category: Category) -> str:
         if flag.category == category:
             for ev in flag.evidence:
                 if ev.role != "seller":
-                    return short_quote(ev.quote, 120)
+                    return short_quote(ev.quote, 120).rstrip(".!?,;: ")
     return ""
 
 
