@@ -58,6 +58,10 @@ class Transcript(BaseModel):
     )
     speakers: list[Speaker] = Field(default_factory=list)
     turns: list[Turn] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Non-fatal notes from parsing, e.g. a --seller hint that matched no speaker.",
+    )
 
     def sentence_index(self) -> dict[str, tuple[Turn, Sentence]]:
         """Map every sentence id to its turn and sentence."""

@@ -1,0 +1,43 @@
+"""Otter.ai text exports: a ``Name  0:12`` header line (name, spaces, clock), then the text lines.
+
+Example::
+
+    Dana Reyes  0:04
+    Thanks for making the time today.
+
+    Priya Shah  0:09
+    Of course.
+
+Lines before the first header (title, date) go to metadata; Otter's footer "Transcribed by
+https://otter.ai" is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from analyzer.transcript._raw import RawCue, RawDoc, parse_clock
+
+HEADER = re.compile(r"^(?P<name>[^\W\d_][^\t:]{0,60}?)\s+(?P<ts>\d{1,2}(?::\d{2}){1,2})\s*$")
+_FOOTER = re.compile(r"^transcribed by\s+\S*otter\.ai", re.IGNORECASE)
+
+
+def parse_otter(text: str) -> RawDoc:
+    """Parse an Otter text export."""
+    doc = RawDoc(format="otter")
+    current: RawCue | None = None
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or _FOOTER.match(line):
+            continue
+        m = HEADER.match(line)
+        if m is not None:
+            current = RawCue(speaker=" ".join(m["name"].split()), text="", start=parse_clock(m["ts"]), line=no)
+            doc.cues.append(current)
+        elif current is not None:
+            current.text = f"{current.text} {line}".strip()
+        else:
+            key = "title" if "title" not in doc.metadata else "date" if "date" not in doc.metadata else "preamble"
+            doc.metadata[key] = f"{doc.metadata[key]}; {line}" if key in doc.metadata else line
+    doc.cues = [c for c in doc.cues if c.text]
+    return doc
