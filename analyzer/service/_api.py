@@ -1,0 +1,168 @@
+"""The JSON API, version 1: submit a transcript, poll it, list analyses, fetch the report."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from analyzer.report.model import Report
+from analyzer.service._intake import UploadError, decode_json_content, prepare
+from analyzer.service._schemas import AnalysisList, AnalysisOut, AnalysisRequest, ErrorOut, ReportFormat
+from analyzer.service._state import ServiceState, state_of
+
+router = APIRouter(prefix="/api/v1", tags=["analyses"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut, "description": "Missing or wrong API key."},
+    404: {"model": ErrorOut, "description": "No analysis with this id."},
+}
+
+_MEDIA = {"json": "application/json", "md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+# The stand-alone report page may carry its own inline CSS but never runs a script.
+REPORT_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+async def submit(state: ServiceState, request: Request) -> AnalysisOut:
+    """Read an upload (multipart or JSON), validate it, store it as a queued job and wake the worker."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    max_bytes = state.config.max_upload_bytes
+    if ctype == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=50)
+        files = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
+        if not files:
+            raise UploadError("the form has no 'file' part; attach the transcript as 'file'")
+        upload = files[0]
+        content = await upload.read()
+        text = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        sellers = [v for v in form.getlist("seller") if isinstance(v, str)]
+        args = {"content": content, "filename": upload.filename, "seller": sellers,
+                "seller_domain": text.get("seller_domain"), "account": text.get("account")}
+    elif ctype == "application/json":
+        try:
+            body = AnalysisRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise UploadError(_validation_sentence(exc)) from None
+        args = {"content": decode_json_content(body.content, body.content_base64), "filename": body.filename,
+                "seller": body.seller, "seller_domain": body.seller_domain, "account": body.account}
+    else:
+        raise UploadError(
+            f"unsupported content type {ctype or '(none)'!r}; send multipart/form-data with a 'file' part "
+            "or application/json", status=415, code="unsupported_media_type",
+        )
+    prepared = await asyncio.to_thread(lambda: prepare(max_bytes=max_bytes, **args))  # type: ignore[arg-type]
+    view = await asyncio.to_thread(
+        state.store.create, content=prepared.content, filename=prepared.filename, fmt=prepared.format,
+        account=prepared.account, seller=prepared.seller, seller_domain=prepared.seller_domain,
+    )
+    state.worker.wake()
+    return AnalysisOut.of(view, request.scope.get("root_path", ""))
+
+
+@router.post(
+    "/analyses",
+    status_code=202,
+    response_model=AnalysisOut,
+    responses={**_ERRORS, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary", "description": "The transcript."},
+                            "seller": {"type": "string", "description": "Seller name(s), comma-separated."},
+                            "seller_domain": {"type": "string"},
+                            "account": {"type": "string"},
+                        },
+                    }
+                },
+                "application/json": {"schema": AnalysisRequest.model_json_schema()},
+            },
+            "required": True,
+        }
+    },
+)
+async def create_analysis(request: Request) -> JSONResponse:
+    """Queue one transcript for analysis. Answers 202 with the new analysis; poll its ``links.self``."""
+    out = await submit(state_of(request), request)
+    return JSONResponse(out.model_dump(mode="json"), status_code=202, headers={"Location": out.links.self})
+
+
+@router.get("/analyses", response_model=AnalysisList, responses={401: _ERRORS[401]})
+async def list_analyses(
+    request: Request,
+    status: Annotated[Literal["queued", "running", "done", "failed"] | None, Query()] = None,
+    verdict: Annotated[Literal["pursue", "qualify_further", "walk_away", "nurture"] | None, Query()] = None,
+    account: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AnalysisList:
+    """Analyses, newest first, filtered by status, verdict and account; paginated by limit/offset."""
+    state = state_of(request)
+    views, total = await asyncio.to_thread(
+        state.store.page, status=status, verdict=verdict, account=account, limit=limit, offset=offset
+    )
+    root = request.scope.get("root_path", "")
+    nxt = None
+    if offset + len(views) < total:
+        params = {k: v for k, v in (("status", status), ("verdict", verdict), ("account", account)) if v}
+        nxt = f"{root}/api/v1/analyses?" + urlencode({**params, "limit": limit, "offset": offset + limit})
+    return AnalysisList(items=[AnalysisOut.of(v, root) for v in views], total=total, limit=limit, offset=offset,
+                        next=nxt)
+
+
+@router.get("/analyses/{analysis_id}", response_model=AnalysisOut, responses=_ERRORS)
+async def get_analysis(request: Request, analysis_id: str) -> AnalysisOut:
+    """One analysis: status, detected format, and once done its verdict and flags."""
+    state = state_of(request)
+    view = await asyncio.to_thread(state.store.get, analysis_id)
+    if view is None:
+        raise UploadError(f"no analysis with id {analysis_id!r}", status=404, code="not_found")
+    return AnalysisOut.of(view, request.scope.get("root_path", ""))
+
+
+@router.get(
+    "/analyses/{analysis_id}/report.{fmt}",
+    responses={**_ERRORS, 409: {"model": ErrorOut, "description": "Not finished yet, or failed."},
+               200: {"content": {m.split(";")[0]: {} for m in _MEDIA.values()}}},
+)
+async def get_report(request: Request, analysis_id: str, fmt: ReportFormat) -> Response:
+    """The report as JSON (the full ``Report`` model), Markdown or a standalone HTML page."""
+    report = await load_report(state_of(request), analysis_id)
+    if fmt == "json":
+        return Response(report.model_dump_json(indent=2), media_type=_MEDIA["json"])
+    from analyzer.report import render
+
+    text = await asyncio.to_thread(render, report, fmt)
+    headers = {"Content-Security-Policy": REPORT_HTML_CSP} if fmt == "html" else {}
+    if fmt == "md":
+        headers["Content-Disposition"] = f'inline; filename="walkaway-{analysis_id}.md"'
+    return Response(text, media_type=_MEDIA[fmt], headers=headers)
+
+
+async def load_report(state: ServiceState, analysis_id: str) -> Report:
+    """The finished report of an analysis; UploadError (404/409) when there is none yet."""
+    view = await asyncio.to_thread(state.store.get, analysis_id)
+    if view is None:
+        raise UploadError(f"no analysis with id {analysis_id!r}", status=404, code="not_found")
+    if view.status == "failed":
+        raise UploadError(f"the analysis failed: {view.error}", status=409, code="analysis_failed")
+    raw = await asyncio.to_thread(state.store.report_json, analysis_id)
+    if view.status != "done" or raw is None:
+        raise UploadError(f"the analysis is {view.status}; the report is not ready yet", status=409,
+                          code="not_ready")
+    return Report.model_validate_json(raw)
+
+
+def _validation_sentence(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+    return f"{loc + ': ' if loc else ''}{err.get('msg', 'invalid value')}"

@@ -1,0 +1,1 @@
+"""Alembic revision files; the package makes setuptools ship them with the wheel."""
