@@ -16,6 +16,11 @@ from analyzer.rules._policy import read_yaml
 PROMPT_WORD_LIMIT = 80
 
 
+def _join(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 class CompanySize(BaseModel):
     """A head-count range; either bound may be omitted."""
 
@@ -78,14 +83,14 @@ class ICP(BaseModel):
         """Who we focus on, as a phrase for messages: 'logistics and retail companies of 50-2000
         employees in the EU', or '' for an empty profile."""
         parts: list[str] = []
-        who = " and ".join(self.industries[:3]) + " companies" if self.industries else "companies"
+        who = _join(self.industries[:3]) + " companies" if self.industries else "companies"
         size = self.company_size.text() if self.company_size else ""
         if self.industries or size or self.regions:
             parts.append(who)
             if size:
                 parts.append(f"of {size}")
             if self.regions:
-                parts.append("in " + ", ".join(self.regions[:3]))
+                parts.append("in " + _join(self.regions[:3]))
         return " ".join(parts)
 
     def prompt_text(self) -> str:
