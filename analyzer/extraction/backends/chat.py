@@ -100,6 +100,7 @@ class OpenAIChat:
         self.model = model
         self.sequential = sequential
         self.schema_mode: SchemaMode = schema_mode
+        self.max_retries = max_retries
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
         )
@@ -130,18 +131,29 @@ class OpenAIChat:
             kwargs["top_logprobs"] = top_logprobs
         if schema is not None:
             kwargs["response_format"] = self._response_format(schema, schema_name)
-        try:
-            resp = await self._client.chat.completions.create(**kwargs)
-        except openai.APITimeoutError:
-            raise BackendError(f"the {self.backend} endpoint timed out after retries") from None
-        except openai.APIConnectionError as exc:
-            raise BackendError(f"cannot reach the {self.backend} endpoint: {exc.__cause__ or exc}") from None
-        except openai.APIStatusError as exc:
-            raise BackendError(
-                f"the {self.backend} endpoint answered HTTP {exc.status_code}: {_short(exc.message)}"
-            ) from None
-        except openai.APIError as exc:
-            raise BackendError(f"the {self.backend} endpoint sent an unusable response: {_short(str(exc))}") from None
+        resp = None
+        for attempt in range(self.max_retries + 1):
+            try:
+                resp = await self._client.chat.completions.create(**kwargs)
+                break
+            except openai.APITimeoutError:
+                raise BackendError(f"the {self.backend} endpoint timed out after retries") from None
+            except openai.APIConnectionError as exc:
+                raise BackendError(f"cannot reach the {self.backend} endpoint: {exc.__cause__ or exc}") from None
+            except openai.APIStatusError as exc:
+                raise BackendError(
+                    f"the {self.backend} endpoint answered HTTP {exc.status_code}: {_short(exc.message)}"
+                ) from None
+            except (openai.APIError, ValueError) as exc:
+                # A body cut off mid-JSON (a proxy or server dying mid-response) is not retried by the
+                # client itself; it is transient, so retry it here with the same backoff.
+                if attempt == self.max_retries:
+                    raise BackendError(
+                        f"the {self.backend} endpoint sent an unusable response after {attempt + 1} tries: "
+                        f"{_short(str(exc))}"
+                    ) from None
+                await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
+        assert resp is not None
         if not resp.choices:
             raise BackendError(f"the {self.backend} endpoint returned no choices")
         choice = resp.choices[0]
