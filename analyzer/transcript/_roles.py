@@ -54,7 +54,10 @@ _PROSPECT_LABELS = frozenset({"prospect", "customer", "client", "buyer", "lead"}
 
 _Cue = tuple[re.Pattern[str], float]
 _SELLER_CUES: tuple[_Cue, ...] = (
-    (re.compile(r"\b(?:i'm|i am|this is|my name is)\s+[a-z]+(?:\s[a-z]+)?\s+(?:from|with|over at|here at)\s+\w+"), 2.0),
+    (re.compile(
+        r"\b(?:(?:i'm|i am|this is|my name is|it's)\s+[a-z]+(?:\s[a-z]+)?|(?:hi|hey|hello)\s+[a-z]+,\s+[a-z]+)"
+        r"\s+(?:from|with|over at|here at)\s+\w+"
+    ), 2.0),
     (re.compile(
         r"\bour (?:platform|product|solution|software|tool|app|pricing|price|plans?|packages?|tiers?|"
         r"implementation team|onboarding|support team|roadmap|integrations?|api|dashboard|customers see|"
