@@ -58,9 +58,7 @@ def command() -> None:
 
 @command.command(name="run", hidden=True)
 @click.argument("suite_path", metavar="SUITE.yaml", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--backend", default=None, help="LLM backend (local, openai, keywords, naive...); default from settings."
-)
+@click.option("--backend", default=None, help="LLM backend (local, openai, keywords, naive...); default from settings.")
 @click.option("--model", default=None, help="Model name passed to the backend.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Runs per case.")
 @click.option(

@@ -133,9 +133,7 @@ def compare_runs(a: RunResults, b: RunResults) -> Comparison:
                 )
             )
         if verdict_a != verdict_b:
-            kind: Kind = (
-                "fix" if verdict_b == exp.verdict else "regression" if verdict_a == exp.verdict else "change"
-            )
+            kind: Kind = "fix" if verdict_b == exp.verdict else "regression" if verdict_a == exp.verdict else "change"
             changes.append(
                 CaseChange(
                     case_id=cid,

@@ -58,9 +58,7 @@ def junit_xml(results: RunResults) -> str:
             tests += 1
             total_time += run.seconds
             name = _clean(case.id) if run.repeat == 0 else _clean(f"{case.id} [repeat {run.repeat + 1}]")
-            tc = ET.SubElement(
-                ts, "testcase", classname=f"{suite_name}.cases", name=name, time=f"{run.seconds:.3f}"
-            )
+            tc = ET.SubElement(ts, "testcase", classname=f"{suite_name}.cases", name=name, time=f"{run.seconds:.3f}")
             if run.error is not None:
                 errors += 1
                 el = ET.SubElement(tc, "error", message=_clean(run.error), type=run.error_type or "Error")
@@ -78,9 +76,7 @@ def junit_xml(results: RunResults) -> str:
             failures += 1
             op = ">=" if t.direction == "min" else "<="
             value = "not measured" if t.value is None else f"{t.value:.4f}"
-            ET.SubElement(
-                tc, "failure", message=f"{t.metric} = {value}, needs {op} {t.threshold}", type="threshold"
-            )
+            ET.SubElement(tc, "failure", message=f"{t.metric} = {value}, needs {op} {t.threshold}", type="threshold")
     for el in (ts, root):
         el.set("tests", str(tests))
         el.set("failures", str(failures))

@@ -64,10 +64,9 @@ def score_label(tp: int, fp: int, fn: int, tn: int = 0) -> LabelScore:
     """Precision, recall and F1 from counts, with the zero conventions of this module."""
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    f1: float | None
-    if tp + fp + fn == 0:
-        f1 = None
-    else:
+    # Undefined (None) only with no positives and no predictions: such labels leave the macro average.
+    f1: float | None = None
+    if tp + fp + fn:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return LabelScore(tp=tp, fp=fp, fn=fn, tn=tn, precision=precision, recall=recall, f1=f1)
 

@@ -30,14 +30,10 @@ class CaseRun(BaseModel):
     """One analysis of one case (one repeat)."""
 
     repeat: int = Field(description="0-based repeat index.")
-    verdict: Verdict | None = Field(
-        default=None, description="Predicted verdict; None when the analysis raised."
-    )
+    verdict: Verdict | None = Field(default=None, description="Predicted verdict; None when the analysis raised.")
     flags: list[CitedFlag] = Field(default_factory=list)
     signals: list[CitedSignal] = Field(default_factory=list)
-    complete: bool = Field(
-        default=True, description="False when a chunk failed (the report says incomplete)."
-    )
+    complete: bool = Field(default=True, description="False when a chunk failed (the report says incomplete).")
     error: str | None = Field(default=None, description="The error sentence when the analysis raised.")
     error_type: str | None = Field(default=None, description="Class name of the error when it raised.")
     chunk_failures: list[str] = Field(default_factory=list)
@@ -51,9 +47,7 @@ class CaseRun(BaseModel):
     grounding_cited: int = Field(default=0, description="Sentence ids the model cited.")
     grounding_dropped: int = Field(default=0, description="Cited ids that did not exist in the transcript.")
     evidence_hits: list[str] = Field(default_factory=list, description="Expected evidence substrings found.")
-    evidence_missed: list[str] = Field(
-        default_factory=list, description="Expected evidence substrings not found."
-    )
+    evidence_missed: list[str] = Field(default_factory=list, description="Expected evidence substrings not found.")
     backend: str = ""
     model: str = ""
     prompt_version: str = ""

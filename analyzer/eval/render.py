@@ -74,16 +74,12 @@ def summary_tables(results: RunResults) -> Group:
 
     if results.repeats:
         first = results.repeats[0]
-        cats = Table(
-            title="Red-flag categories" + (" (repeat 1)" if m.repeat > 1 else ""), title_justify="left"
-        )
+        cats = Table(title="Red-flag categories" + (" (repeat 1)" if m.repeat > 1 else ""), title_justify="left")
         for col in ("category", "precision", "recall", "F1", "support", "predicted"):
             cats.add_column(col, justify="left" if col == "category" else "right")
         for cat, score in first.categories.items():
             f1 = results.summary.get(f"f1.{cat}")
-            f1_text = (
-                "n/a" if f1 is None else f"{f1.mean:.3f}" + (f" ±{f1.stdev:.3f}" if m.repeat > 1 else "")
-            )
+            f1_text = "n/a" if f1 is None else f"{f1.mean:.3f}" + (f" ±{f1.stdev:.3f}" if m.repeat > 1 else "")
             cats.add_row(
                 cat,
                 f"{score.precision:.3f}",
@@ -94,9 +90,7 @@ def summary_tables(results: RunResults) -> Group:
             )
         parts.append(cats)
 
-        conf = Table(
-            title="Verdict confusion (rows: expected, columns: predicted; repeat 1)", title_justify="left"
-        )
+        conf = Table(title="Verdict confusion (rows: expected, columns: predicted; repeat 1)", title_justify="left")
         conf.add_column("expected \\ predicted")
         columns = [*VERDICTS, NONE_VERDICT]
         for col in columns:
@@ -105,10 +99,7 @@ def summary_tables(results: RunResults) -> Group:
             cells = first.confusion.get(row, {})
             conf.add_row(
                 row,
-                *(
-                    Text(str(cells.get(c, 0)), style="green" if c == row and cells.get(c, 0) else "")
-                    for c in columns
-                ),
+                *(Text(str(cells.get(c, 0)), style="green" if c == row and cells.get(c, 0) else "") for c in columns),
             )
         parts.append(conf)
 
@@ -151,9 +142,7 @@ def comparison_tables(cmp: Comparison) -> Group:
         t.add_row(d.metric, _fmt(d.a, d.metric), _fmt(d.b, d.metric), Text(delta, style=style))
     parts.append(t)
     if cmp.changes:
-        c = Table(
-            title=f"Case changes: {cmp.fixes} fix(es), {cmp.regressions} regression(s)", title_justify="left"
-        )
+        c = Table(title=f"Case changes: {cmp.fixes} fix(es), {cmp.regressions} regression(s)", title_justify="left")
         for col in ("case", "what", "detail", "kind"):
             c.add_column(col)
         styles = {"fix": "green", "regression": "bold red", "change": "yellow"}

@@ -111,9 +111,7 @@ def check_thresholds(thresholds: Thresholds, summary: dict[str, Spread]) -> list
             passed = value >= limit - 1e-12
         else:
             passed = value <= limit + 1e-12
-        out.append(
-            ThresholdResult(metric=name, direction=direction, threshold=limit, value=value, passed=passed)
-        )
+        out.append(ThresholdResult(metric=name, direction=direction, threshold=limit, value=value, passed=passed))
     return out
 
 
@@ -218,9 +216,7 @@ async def run_suite(
     )
 
 
-def default_run_dir(
-    suite_name: str, backend: str, when: datetime | None = None, root: Path | None = None
-) -> Path:
+def default_run_dir(suite_name: str, backend: str, when: datetime | None = None, root: Path | None = None) -> Path:
     """``runs/<suite-name>-<backend>-<UTC timestamp>/`` (a timestamp like 20250102T030405Z)."""
     stamp = (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in f"{suite_name}-{backend}")

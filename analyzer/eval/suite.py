@@ -70,9 +70,7 @@ class Thresholds(_Strict):
     latency_p95_s: float | None = Field(
         default=None, ge=0, description="Maximum 95th-percentile seconds per case analysis."
     )
-    cost_usd: float | None = Field(
-        default=None, ge=0, description="Maximum estimated cost of one pass (USD)."
-    )
+    cost_usd: float | None = Field(default=None, ge=0, description="Maximum estimated cost of one pass (USD).")
 
     def items(self) -> list[tuple[str, float]]:
         """The thresholds that are set, as (metric name, value), in declaration order."""

@@ -101,9 +101,7 @@ def test_run_writes_results_report_and_junit(tmp_path: Path, monkeypatch: pytest
     fn = Scripted(_good_script())
     out = tmp_path / "run"
     junit = tmp_path / "junit.xml"
-    res = _invoke(
-        monkeypatch, fn, str(_suite(tmp_path)), "--backend", "fake", "--out", str(out), "--junit", str(junit)
-    )
+    res = _invoke(monkeypatch, fn, str(_suite(tmp_path)), "--backend", "fake", "--out", str(out), "--junit", str(junit))
     assert res.exit_code == 0, res.output
     # The failing case is recorded, not fatal; 2 of 3 verdicts are right (threshold 0.6 passes).
     assert "verdict_accuracy" in res.output

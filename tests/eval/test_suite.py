@@ -88,9 +88,7 @@ def test_good_suite_loads_with_paths_relative_to_the_file(tmp_path: Path) -> Non
         ('evidence: ["finder\'s fee"]', 'evidence: ["  "]', "evidence substring is empty"),
     ],
 )
-def test_validation_errors_name_line_case_and_field(
-    tmp_path: Path, old: str, new: str, expected: str
-) -> None:
+def test_validation_errors_name_line_case_and_field(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in GOOD
     with pytest.raises(ConfigError) as info:
         load_suite(_write(tmp_path, GOOD.replace(old, new)))
@@ -103,9 +101,7 @@ def test_validation_errors_name_line_case_and_field(
 def test_missing_transcript_names_the_case(tmp_path: Path) -> None:
     p = _write(tmp_path, GOOD)
     (tmp_path / "calls" / "acme.txt").unlink()
-    with pytest.raises(
-        ConfigError, match=r"line 15, case 'acme-intro', field transcript: file not found: .*acme.txt"
-    ):
+    with pytest.raises(ConfigError, match=r"line 15, case 'acme-intro', field transcript: file not found: .*acme.txt"):
         load_suite(p)
     assert load_suite(p, check_files=False).cases[1].id == "acme-intro"
 
