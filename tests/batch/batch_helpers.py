@@ -71,10 +71,7 @@ def fake_report(data: bytes, source: str, seller: Sequence[str] = ()) -> Report:
     digest = hashlib.sha256(data + "|".join(seller).encode()).digest()
     verdict = VERDICTS[digest[0] % len(VERDICTS)]
     n_flags = digest[9] % 3
-    flags = [
-        Flag(category=CATEGORIES[digest[i] % len(CATEGORIES)], severity="medium")
-        for i in range(1, 1 + n_flags)
-    ]
+    flags = [Flag(category=CATEGORIES[digest[i] % len(CATEGORIES)], severity="medium") for i in range(1, 1 + n_flags)]
     usage = Usage(calls=3, prompt_tokens=100 + digest[2], completion_tokens=5, cost_usd=0.001)
     return Report(source=source, verdict=verdict, flags=flags, usage=usage, backend="fake", model="scripted")
 

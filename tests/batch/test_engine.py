@@ -116,9 +116,7 @@ async def test_engine_rpm_limits_throughput() -> None:
     engine.rpm.capacity = 3.0
     engine.rpm.settle(0)
     t0 = time.monotonic()
-    await asyncio.gather(
-        *[engine.analyze_one(data=f"A: {i}".encode(), filename=f"{i}.txt") for i in range(6)]
-    )
+    await asyncio.gather(*[engine.analyze_one(data=f"A: {i}".encode(), filename=f"{i}.txt") for i in range(6)])
     elapsed = time.monotonic() - t0
     # First item uses the 8-call initial estimate, then estimates converge on 3 calls: >= ~0.4 s.
     assert elapsed >= 0.4
@@ -137,3 +135,11 @@ def test_retry_after_found_in_cause_chain() -> None:
     err.__cause__ = FakeRateLimit()
     assert retry_after_seconds(err) == 2.5
     assert retry_after_seconds(BackendError("x")) is None
+
+
+def test_public_names_match_all() -> None:
+    import analyzer.batch as batch
+
+    public = {n for n in dir(batch) if (not n.startswith("_") and n[0].isupper()) or n in batch.__all__}
+    assert set(batch.__all__) <= public
+    assert all(hasattr(batch, n) for n in batch.__all__)
