@@ -103,7 +103,12 @@ def renderables(report: Report) -> list[RenderableType]:
 
     if report.would_change:
         out.append(Text("What would change the verdict", style="bold italic"))
-        out.append(Text("\n".join(f"  • {w}" for w in report.would_change)))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right")
+        grid.add_column(ratio=1, overflow="fold")
+        for w in report.would_change:
+            grid.add_row("•", w)
+        out.append(grid)
         out.append(Text(""))
 
     if report.message is not None:

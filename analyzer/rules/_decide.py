@@ -4,6 +4,7 @@ dependence on the order findings arrive in."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from analyzer.extraction.findings import Findings, Flag, SignalFinding
@@ -27,6 +28,16 @@ SIGNAL_PHRASES: dict[Signal, str] = {
     "prospect_declined": "the prospect declined",
 }
 CORE_SIGNALS: tuple[Signal, ...] = ("need_confirmed", "budget_confirmed", "decision_maker_engaged")
+CORE_NAMES: dict[Signal, str] = {
+    "need_confirmed": "need",
+    "budget_confirmed": "budget",
+    "decision_maker_engaged": "authority",
+}
+
+
+def _join(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 @lru_cache(maxsize=1)
@@ -82,10 +93,9 @@ def _would_change(policy: Policy, facts: Facts, verdict: Verdict, complete: bool
         if len(core_missing) > 1:
             v = with_(facts.severities, facts.signals | set(core_missing))
             if v != verdict:
-                names = ", ".join(
-                    s.split("_")[0] if s != "decision_maker_engaged" else "authority" for s in core_missing
+                out.append(
+                    f"If {_join([CORE_NAMES[s] for s in core_missing])} were all evidenced, the verdict would be {v}."
                 )
-                out.append(f"If {names} were all evidenced, the verdict would be {v}.")
         if "prospect_declined" in facts.signals:
             v = with_(facts.severities, facts.signals - {"prospect_declined"})
             if v != verdict:
@@ -99,6 +109,18 @@ def _would_change(policy: Policy, facts: Facts, verdict: Verdict, complete: bool
             v = with_(frozenset(p for p in facts.severities if p[0] != category), facts.signals)
             if v != verdict:
                 out.append(f"If the {category} concern ({worst}) were resolved, the verdict would be {v}.")
+        # The whole path to pursue: the missing core signals evidenced and every medium concern resolved
+        # (high ones are named above; they are not a discovery question).
+        mediums = sorted({c for c, sev in facts.severities if sev == "medium"})
+        if verdict != "pursue" and mediums and not any(s == "high" for _, s in facts.severities):
+            sev = frozenset(p for p in facts.severities if p[1] == "low")
+            v = with_(sev, facts.signals | set(core_missing))
+            # A single resolved concern with nothing missing is already said above.
+            if v == "pursue" and (core_missing or len(mediums) > 1):
+                what = [CORE_NAMES[s] for s in core_missing]
+                evidenced = f"{_join(what)} were evidenced and " if what else ""
+                concerns = _join(mediums) + (" concerns" if len(mediums) > 1 else " concern")
+                out.append(f"If {evidenced}the {concerns} were resolved, the verdict would be pursue.")
     if verdict == "pursue":
         worse = sorted({with_(facts.severities | {(c, "medium")}, facts.signals) for c in CATEGORIES} - {"pursue"})
         if worse:

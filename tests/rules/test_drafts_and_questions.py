@@ -136,7 +136,12 @@ def test_would_change_is_computed_from_the_policy():
     pursue = decide(findings([], CORE))
     assert pursue.would_change == ["A medium or high red flag raised later would make it qualify_further."]
     unq = decide(findings([], ["need_confirmed"]))
-    assert "If budget, authority were all evidenced, the verdict would be pursue." in unq.would_change
+    assert "If budget and authority were all evidenced, the verdict would be pursue." in unq.would_change
+    path = decide(findings([("authority", "medium")], []))
+    assert path.would_change == [
+        "If need, budget and authority were evidenced and the authority concern were resolved, "
+        "the verdict would be pursue."
+    ]
     ethics = decide(findings([("ethics", "high")], CORE))
     assert ethics.would_change[0].startswith("Nothing discovery can surface changes this verdict")
     incomplete = decide(findings([], CORE, failed_chunks=2))
