@@ -21,12 +21,6 @@ _SHAPES = {
 }
 
 
-def _where(raw: RawDoc, cue: RawCue) -> str:
-    if cue.line is None:
-        return ""
-    return f" ({'cue at ' if raw.unit == 'cue' else ''}line {cue.line})"
-
-
 def build_transcript(
     raw: RawDoc,
     *,
@@ -66,7 +60,7 @@ def build_transcript(
     if len(first_cue) < 2:
         only = cues[0]
         raise TranscriptError(
-            f"only one speaker ({only.speaker!r}) was found{_where(raw, only)}; expected a conversation between "
+            f"only one speaker ({only.speaker!r}) was found; expected a conversation between "
             "at least two speakers",
             path=source,
             line=only.line,

@@ -70,7 +70,7 @@ def parse_captions(text: str, *, fmt: str, path: str) -> RawDoc:
     if fmt == "vtt":
         if not blocks or not blocks[0][0][1].startswith("WEBVTT"):
             line = blocks[0][0][0] if blocks else 1
-            raise TranscriptError("a WebVTT file must start with a 'WEBVTT' line", path=path, line=line)
+            raise TranscriptError("not a WebVTT file: expected 'WEBVTT' on the first line", path=path, line=line)
         header = blocks.pop(0)
         # the header block may run straight into the first cue when there is no blank line after it
         for i, (_, ln) in enumerate(header):

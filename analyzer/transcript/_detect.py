@@ -35,10 +35,10 @@ def detect_text_format(text: str, suffix: str) -> str:
         return "vtt"
     if head[:1] in "{[" or suffix == ".json":
         return "jsonish"
-    if _SRT_START.search(text[:2000]):
+    if suffix == ".vtt":  # a .vtt without its header gets the WebVTT error, not an SRT reading
+        return "vtt"
+    if _SRT_START.search(text[:2000]) or suffix == ".srt":
         return "srt"
-    if suffix in (".vtt", ".srt"):
-        return suffix[1:]
     lines = text.splitlines()[:400]
     otter = sum(1 for ln in lines if _OTTER_HEADER.match(ln.strip()) and not ln.strip().endswith(":"))
     labels = sum(1 for ln in lines if (m := match_speaker(ln.replace("**", "").strip())) and m.text)

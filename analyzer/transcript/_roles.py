@@ -56,14 +56,16 @@ _Cue = tuple[re.Pattern[str], float]
 _SELLER_CUES: tuple[_Cue, ...] = (
     (re.compile(
         r"\b(?:(?:i'm|i am|this is|my name is|it's)\s+[a-z]+(?:\s[a-z]+)?|(?:hi|hey|hello)\s+[a-z]+,\s+[a-z]+)"
-        r"\s+(?:from|with|over at|here at)\s+\w+"
+        r"\s+(?:from|with|over at|here at)\s+(?!(?:you|us|me|it|that|this|them|the|a|my|your)\b)\w+"
     ), 2.0),
     (re.compile(
         r"\bour (?:platform|product|solution|software|tool|app|pricing|price|plans?|packages?|tiers?|"
         r"implementation team|onboarding|support team|roadmap|integrations?|api|dashboard|customers see|"
         r"clients see|standard contract|proposal)\b"
     ), 2.0),
-    (re.compile(r"\bwe (?:offer|provide|help|specialize|integrate with|can set you up|typically see)\b"), 1.5),
+    (re.compile(r"\bwe (?:offer|provide|help|specialize|integrate with|can set you up|typically see|work with)\b"), 1.5),
+    (re.compile(r"\b(?:i can|i'll|happy to) (?:follow up|send (?:you|over)|shoot you|set up a|put together a)"), 1.0),
+    (re.compile(r"\b(?:value prop|use case|our customers|customers (?:use|love|see) (?:us|it))\b"), 1.0),
     (re.compile(r"\blet me (?:show|walk you through|share my screen|demo)\b"), 2.0),
     (re.compile(r"\bsend (?:you|over) (?:a|the|our) (?:proposal|quote|contract|order form|pricing|deck|case stud\w+)"), 2.0),
     (re.compile(
@@ -74,8 +76,8 @@ _SELLER_CUES: tuple[_Cue, ...] = (
 )
 _PROSPECT_CUES: tuple[_Cue, ...] = (
     (re.compile(
-        r"\byour (?:platform|product|solution|software|tool|pricing|price|company|team|offering|proposal|"
-        r"quote|contract|demo|implementation)\b"
+        r"\byour (?:platform|solution|software|tool|pricing|price|offering|proposal|quote|contract|demo|"
+        r"implementation|support team|roadmap)\b"
     ), 2.0),
     (re.compile(r"\b(?:how much (?:does|would|will|is) (?:it|this|that)|what (?:does|would) (?:it|this) cost)\b"), 2.0),
     (re.compile(
@@ -83,7 +85,7 @@ _PROSPECT_CUES: tuple[_Cue, ...] = (
         r"procurement|legal team|it team|fiscal year)\b"
     ), 1.5),
     (re.compile(r"\bmy (?:boss|manager|vp|cfo|ceo|director)\b"), 1.5),
-    (re.compile(r"\b(?:we're|we are) (?:currently )?(?:using|evaluating|looking at|comparing|trying)\b"), 1.5),
+    (re.compile(r"\b(?:we're|we are) (?:currently )?(?:using|evaluating|looking at|comparing)\b"), 1.5),
     (re.compile(r"\b(?:send me|can you send|just send)\b"), 1.5),
 )
 

@@ -58,7 +58,8 @@ def split_sentences(text: str) -> list[str]:
             if nxt.islower():
                 continue
             # the word ending at this dot (rfind keeps the scan local: no quadratic regex search)
-            word = norm[norm.rfind(" ", start, m.start()) + 1 : m.start() + 1]
+            space = norm.rfind(" ", start, m.start())
+            word = norm[(space + 1 if space >= 0 else start) : m.start() + 1]
             if punct.startswith(".") and len(punct.rstrip("\"'”’)]")) == 1 and _is_abbreviation(word):
                 if not (word.rstrip(".").lower() == "no" and not nxt.isdigit()):
                     continue
