@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,7 @@ def test_overlap_repeats_trailing_turns() -> None:
     t = parse_file(FIXTURES / "plain/discovery-budget-frozen.txt")
     chunks = plan_chunks(t, budget_tokens=200, overlap_tokens=60)
     assert len(chunks) > 3
-    for prev, cur in zip(chunks, chunks[1:], strict=False):
+    for prev, cur in itertools.pairwise(chunks):
         if cur.overlap_parts:
             assert cur.parts[: cur.overlap_parts] == prev.parts[-cur.overlap_parts :]
     assert any(c.overlap_parts for c in chunks[1:])
@@ -69,12 +70,37 @@ def test_long_turn_split_on_sentences() -> None:
     assert [s for p in bo_parts for s in p.sentence_ids] == [s.id for s in t.turns[1].sentences]
 
 
-words = st.sampled_from(["budget", "Frozen", "we", "I'm", "$1.2M", "2.5", "e.g.", "?", "!", "…", "—", "ok.", "\"no\"", "über", "🙂", "U.S.", "Mr.", "x"])
+words = st.sampled_from(
+    [
+        "budget",
+        "Frozen",
+        "we",
+        "I'm",
+        "$1.2M",
+        "2.5",
+        "e.g.",
+        "?",
+        "!",
+        "…",
+        "—",
+        "ok.",
+        '"no"',
+        "über",
+        "🙂",
+        "U.S.",
+        "Mr.",
+        "x",
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.tuples(st.sampled_from(["Ana", "Bo Li", "Dr. Chu"]), st.lists(words, min_size=1, max_size=40)), min_size=2, max_size=12),
+    st.lists(
+        st.tuples(st.sampled_from(["Ana", "Bo Li", "Dr. Chu"]), st.lists(words, min_size=1, max_size=40)),
+        min_size=2,
+        max_size=12,
+    ),
     st.integers(min_value=8, max_value=200),
     st.integers(min_value=0, max_value=60),
 )

@@ -36,7 +36,15 @@ def test_parse_text_output_and_chunk_settings(monkeypatch: pytest.MonkeyPatch) -
 def test_parse_forced_format_and_domain() -> None:
     res = CliRunner().invoke(
         cli,
-        ["parse", str(FIXTURES / "gong/tire-kicker-rfp.json"), "--format", "gong", "--seller-domain", "quotient.io", "--json"],
+        [
+            "parse",
+            str(FIXTURES / "gong/tire-kicker-rfp.json"),
+            "--format",
+            "gong",
+            "--seller-domain",
+            "quotient.io",
+            "--json",
+        ],
     )
     assert res.exit_code == 0, res.output
     sp = json.loads(res.output)["transcript"]["speakers"]

@@ -20,7 +20,9 @@ def _clock(seconds: float | None) -> str:
 
 @click.command("parse")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), help="Force the input format instead of detecting it.")
+@click.option(
+    "--format", "fmt", type=click.Choice(list(FORMATS)), help="Force the input format instead of detecting it."
+)
 @click.option("--seller", "seller", multiple=True, help="A name on the selling side (repeatable).")
 @click.option("--seller-domain", help="The seller's company or email domain, e.g. acme.com.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
@@ -35,9 +37,7 @@ def command(file: Path, fmt: str | None, seller: tuple[str, ...], seller_domain:
     transcript = parse_file(
         file, fmt=fmt, seller=seller, seller_domain=seller_domain, max_bytes=settings.max_file_bytes
     )
-    chunks = plan_chunks(
-        transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens
-    )
+    chunks = plan_chunks(transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
     tokens = count_tokens(transcript.text())
     plan: dict[str, Any] = {
         "budget_tokens": settings.chunk_tokens,
@@ -97,6 +97,10 @@ def _print_rich(transcript: Any, tokens: int, plan: dict[str, Any]) -> None:
         chunks.add_column(col)
     for c in plan["chunks"]:
         chunks.add_row(
-            str(c["index"]), f"{c['first_turn']}..{c['last_turn']}", str(c["parts"]), str(c["overlap_parts"]), str(c["tokens"])
+            str(c["index"]),
+            f"{c['first_turn']}..{c['last_turn']}",
+            str(c["parts"]),
+            str(c["overlap_parts"]),
+            str(c["tokens"]),
         )
     console.print(chunks)

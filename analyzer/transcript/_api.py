@@ -23,10 +23,24 @@ FORMATS: tuple[str, ...] = FORMAT_NAMES
 
 # Extensions of files that are never transcripts, refused before their bytes are guessed at.
 _NOT_TRANSCRIPTS = {
-    ".pdf": "a PDF", ".png": "an image", ".jpg": "an image", ".jpeg": "an image", ".gif": "an image",
-    ".webp": "an image", ".mp3": "audio", ".wav": "audio", ".m4a": "audio", ".mp4": "video", ".mov": "video",
-    ".doc": "a legacy Word file (save it as .docx)", ".xls": "a spreadsheet", ".xlsx": "a spreadsheet",
-    ".ppt": "a presentation", ".pptx": "a presentation", ".zip": "an archive", ".exe": "a program",
+    ".pdf": "a PDF",
+    ".png": "an image",
+    ".jpg": "an image",
+    ".jpeg": "an image",
+    ".gif": "an image",
+    ".webp": "an image",
+    ".mp3": "audio",
+    ".wav": "audio",
+    ".m4a": "audio",
+    ".mp4": "video",
+    ".mov": "video",
+    ".doc": "a legacy Word file (save it as .docx)",
+    ".xls": "a spreadsheet",
+    ".xlsx": "a spreadsheet",
+    ".ppt": "a presentation",
+    ".pptx": "a presentation",
+    ".zip": "an archive",
+    ".exe": "a program",
 }
 
 
@@ -59,9 +73,7 @@ def parse_file(
         raise TranscriptError("no such file; expected a path to a transcript file", path=str(p)) from None
     except PermissionError:
         raise TranscriptError("permission denied; expected a readable transcript file", path=str(p)) from None
-    return parse_bytes(
-        data, filename=str(p), fmt=fmt, seller=seller, seller_domain=seller_domain, max_bytes=limit
-    )
+    return parse_bytes(data, filename=str(p), fmt=fmt, seller=seller, seller_domain=seller_domain, max_bytes=limit)
 
 
 def _too_big(size: int, limit: int) -> str:

@@ -60,8 +60,7 @@ def build_transcript(
     if len(first_cue) < 2:
         only = cues[0]
         raise TranscriptError(
-            f"only one speaker ({only.speaker!r}) was found; expected a conversation between "
-            "at least two speakers",
+            f"only one speaker ({only.speaker!r}) was found; expected a conversation between at least two speakers",
             path=source,
             line=only.line,
         )

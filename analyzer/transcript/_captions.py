@@ -31,8 +31,8 @@ SRT_EXPECTED = "'hh:mm:ss,mmm --> hh:mm:ss,mmm'"
 
 
 def _seconds(m: re.Match[str], p: str) -> float:
-    frac = m[f"{p}f"]
-    return int(m[f"{p}h"] or 0) * 3600 + int(m[f"{p}m"]) * 60 + int(m[f"{p}s"]) + int(frac) / 10 ** len(frac)
+    frac: str = m[f"{p}f"]
+    return int(m[f"{p}h"] or 0) * 3600 + int(m[f"{p}m"]) * 60 + int(m[f"{p}s"]) + int(frac) / 10.0 ** len(frac)
 
 
 def _blocks(text: str) -> list[list[tuple[int, str]]]:
@@ -87,9 +87,7 @@ def parse_captions(text: str, *, fmt: str, path: str) -> RawDoc:
         cue_no += 1
         timing_at = next((i for i, (_, ln) in enumerate(block[:2]) if "-->" in ln), None)
         if timing_at is None:
-            raise TranscriptError(
-                f"cue {cue_no} has no timing line; expected {expected}", path=path, line=block[0][0]
-            )
+            raise TranscriptError(f"cue {cue_no} has no timing line; expected {expected}", path=path, line=block[0][0])
         line_no, timing = block[timing_at]
         m = timing_re.match(timing)
         if m is None:

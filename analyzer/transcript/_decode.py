@@ -90,7 +90,7 @@ def _strict(data: bytes, encoding: str, path: str) -> str:
 def _refuse_control(text: str, path: str) -> None:
     sample = text[:4000]
     bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
-    if sample and (bad > 8 and bad * 20 > len(sample) or "\x00" in sample):
+    if sample and ((bad > 8 and bad * 20 > len(sample)) or "\x00" in sample):
         line = sample[: next(i for i, ch in enumerate(sample) if ord(ch) < 32 and ch not in "\t\n\r\f\v")]
         raise TranscriptError(
             f"this looks like a binary file (control bytes), not text; expected {EXPECTED}",

@@ -19,8 +19,7 @@ def parse_docx(data: bytes, path: str) -> RawDoc:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if "word/document.xml" not in zf.namelist():
                 raise TranscriptError(
-                    "this is a ZIP archive but not a Word document (no word/document.xml); expected a .docx "
-                    "transcript",
+                    "this is a ZIP archive but not a Word document (no word/document.xml); expected a .docx transcript",
                     path=path,
                 )
     except zipfile.BadZipFile:
@@ -30,7 +29,9 @@ def parse_docx(data: bytes, path: str) -> RawDoc:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises several unrelated types for corrupt parts
-        raise TranscriptError(f"the Word document could not be read ({exc}); expected a valid .docx", path=path) from None
+        raise TranscriptError(
+            f"the Word document could not be read ({exc}); expected a valid .docx", path=path
+        ) from None
     lines = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:

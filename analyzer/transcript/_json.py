@@ -133,7 +133,8 @@ def _gong(obj: Any, doc: RawDoc, path: str) -> None:
             f"callTranscripts holds {len(calls)} calls; expected exactly one call per file", path=path
         )
     call = calls[0]
-    extensive = obj.get("calls") if isinstance(obj.get("calls"), list) and obj.get("calls") else [{}]
+    calls_meta = obj.get("calls")
+    extensive: list[Any] = calls_meta if isinstance(calls_meta, list) and calls_meta else [{}]
     parties_src = obj.get("parties") or call.get("parties") or extensive[0].get("parties") or []
     names: dict[str, str] = {}
     for party in _items(parties_src, "parties", path):
@@ -256,7 +257,8 @@ def _fireflies(obj: Any, doc: RawDoc, path: str) -> None:
         start = _num(sent.get("start_time"), w, path, "'start_time' in seconds")
         end = _num(sent.get("end_time"), w, path, "'end_time' in seconds")
         doc.cues.append(RawCue(speaker=str(name), text=_text(sent.get("text"), w, path), start=start, end=end))
-    emails = root.get("participants") if isinstance(root.get("participants"), list) else []
+    listed = root.get("participants")
+    emails: list[Any] = listed if isinstance(listed, list) else []
     _attach_emails(doc, [e for e in emails if isinstance(e, str) and "@" in e])
 
 

@@ -74,7 +74,7 @@ def parse_clock(value: str) -> float | None:
     if int(m["s"]) >= 60:
         return None
     frac = m["f"]
-    return seconds + (int(frac) / 10 ** len(frac) if frac else 0.0)
+    return seconds + (int(frac) / 10.0 ** len(frac) if frac else 0.0)
 
 
 def fail(path: str, message: str, line: int | None = None) -> TranscriptError:

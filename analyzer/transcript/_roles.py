@@ -47,43 +47,79 @@ _SELLER_TITLE = re.compile(
 )
 _BUYER_WORD = re.compile(r"\b(?:prospect|customer|client|buyer)\b", re.IGNORECASE)
 _SELLER_LABELS = frozenset(
-    {"seller", "sales", "sales rep", "rep", "ae", "account executive", "sdr", "bdr", "vendor", "salesperson",
-     "sales engineer", "se", "account manager"}
+    {
+        "seller",
+        "sales",
+        "sales rep",
+        "rep",
+        "ae",
+        "account executive",
+        "sdr",
+        "bdr",
+        "vendor",
+        "salesperson",
+        "sales engineer",
+        "se",
+        "account manager",
+    }
 )
 _PROSPECT_LABELS = frozenset({"prospect", "customer", "client", "buyer", "lead"})
 
 _Cue = tuple[re.Pattern[str], float]
 _SELLER_CUES: tuple[_Cue, ...] = (
-    (re.compile(
-        r"\b(?:(?:i'm|i am|this is|my name is|it's)\s+[a-z]+(?:\s[a-z]+)?|(?:hi|hey|hello)\s+[a-z]+,\s+[a-z]+)"
-        r"\s+(?:from|with|over at|here at)\s+(?!(?:you|us|me|it|that|this|them|the|a|my|your)\b)\w+"
-    ), 2.0),
-    (re.compile(
-        r"\bour (?:platform|product|solution|software|tool|app|pricing|price|plans?|packages?|tiers?|"
-        r"implementation team|onboarding|support team|roadmap|integrations?|api|dashboard|customers see|"
-        r"clients see|standard contract|proposal)\b"
-    ), 2.0),
-    (re.compile(r"\bwe (?:offer|provide|help|specialize|integrate with|can set you up|typically see|work with)\b"), 1.5),
+    (
+        re.compile(
+            r"\b(?:(?:i'm|i am|this is|my name is|it's)\s+[a-z]+(?:\s[a-z]+)?|(?:hi|hey|hello)\s+[a-z]+,\s+[a-z]+)"
+            r"\s+(?:from|with|over at|here at)\s+(?!(?:you|us|me|it|that|this|them|the|a|my|your)\b)\w+"
+        ),
+        2.0,
+    ),
+    (
+        re.compile(
+            r"\bour (?:platform|product|solution|software|tool|app|pricing|price|plans?|packages?|tiers?|"
+            r"implementation team|onboarding|support team|roadmap|integrations?|api|dashboard|customers see|"
+            r"clients see|standard contract|proposal)\b"
+        ),
+        2.0,
+    ),
+    (
+        re.compile(r"\bwe (?:offer|provide|help|specialize|integrate with|can set you up|typically see|work with)\b"),
+        1.5,
+    ),
     (re.compile(r"\b(?:i can|i'll|happy to) (?:follow up|send (?:you|over)|shoot you|set up a|put together a)"), 1.0),
     (re.compile(r"\b(?:value prop|use case|our customers|customers (?:use|love|see) (?:us|it))\b"), 1.0),
     (re.compile(r"\blet me (?:show|walk you through|share my screen|demo)\b"), 2.0),
-    (re.compile(r"\bsend (?:you|over) (?:a|the|our) (?:proposal|quote|contract|order form|pricing|deck|case stud\w+)"), 2.0),
-    (re.compile(
-        r"\b(?:what's your budget|what is your budget|budget allocated|who else is involved|who else would be "
-        r"involved|decision process|what's your timeline|what does your current|walk me through your|"
-        r"tell me about your)\b"
-    ), 1.0),
+    (
+        re.compile(
+            r"\bsend (?:you|over) (?:a|the|our) (?:proposal|quote|contract|order form|pricing|deck|case stud\w+)"
+        ),
+        2.0,
+    ),
+    (
+        re.compile(
+            r"\b(?:what's your budget|what is your budget|budget allocated|who else is involved|who else would be "
+            r"involved|decision process|what's your timeline|what does your current|walk me through your|"
+            r"tell me about your)\b"
+        ),
+        1.0,
+    ),
 )
 _PROSPECT_CUES: tuple[_Cue, ...] = (
-    (re.compile(
-        r"\byour (?:platform|solution|software|tool|pricing|price|offering|proposal|quote|contract|demo|"
-        r"implementation|support team|roadmap)\b"
-    ), 2.0),
+    (
+        re.compile(
+            r"\byour (?:platform|solution|software|tool|pricing|price|offering|proposal|quote|contract|demo|"
+            r"implementation|support team|roadmap)\b"
+        ),
+        2.0,
+    ),
     (re.compile(r"\b(?:how much (?:does|would|will|is) (?:it|this|that)|what (?:does|would) (?:it|this) cost)\b"), 2.0),
-    (re.compile(
-        r"\bour (?:budget|current vendor|current (?:tool|system|process|provider|crm)|vp|cfo|ceo|board|"
-        r"procurement|legal team|it team|fiscal year)\b"
-    ), 1.5),
+    (
+        re.compile(
+            r"\bour (?:budget|current vendor|current (?:tool|system|process|provider|crm)|vp|cfo|ceo|board|"
+            r"procurement|legal team|it team|fiscal year)\b"
+        ),
+        1.5,
+    ),
     (re.compile(r"\bmy (?:boss|manager|vp|cfo|ceo|director)\b"), 1.5),
     (re.compile(r"\b(?:we're|we are) (?:currently )?(?:using|evaluating|looking at|comparing)\b"), 1.5),
     (re.compile(r"\b(?:send me|can you send|just send)\b"), 1.5),
@@ -190,7 +226,7 @@ def _header_roles(people: list[_Who], metadata: dict[str, str]) -> None:
 
 
 def _cue_hits(text: str, cues: Sequence[_Cue]) -> tuple[float, list[str]]:
-    score, found = 0.0, []
+    score, found = 0.0, list[str]()
     for pattern, weight in cues:
         hits = pattern.findall(text)
         if hits:

@@ -19,9 +19,42 @@ import re
 # Abbreviations after which a boundary is never placed, whatever follows (lowercase, no dots).
 _ALWAYS = frozenset(
     {
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "cf", "e.g", "i.e", "eg", "ie", "approx",
-        "dept", "no", "nos", "vol", "capt", "lt", "sgt", "jan", "feb", "apr", "aug", "sept", "oct", "nov",
-        "u.s", "u.k", "u.s.a", "e.u", "u.n", "ph.d", "m.d",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "cf",
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "approx",
+        "dept",
+        "no",
+        "nos",
+        "vol",
+        "capt",
+        "lt",
+        "sgt",
+        "jan",
+        "feb",
+        "apr",
+        "aug",
+        "sept",
+        "oct",
+        "nov",
+        "u.s",
+        "u.k",
+        "u.s.a",
+        "e.u",
+        "u.n",
+        "ph.d",
+        "m.d",
     }
 )
 
@@ -60,9 +93,15 @@ def split_sentences(text: str) -> list[str]:
             # the word ending at this dot (rfind keeps the scan local: no quadratic regex search)
             space = norm.rfind(" ", start, m.start())
             word = norm[(space + 1 if space >= 0 else start) : m.start() + 1]
-            if punct.startswith(".") and len(punct.rstrip("\"'”’)]")) == 1 and _is_abbreviation(word):
-                if not (word.rstrip(".").lower() == "no" and not nxt.isdigit()):
-                    continue
+            # "No." is an abbreviation only before a number ("No. 5"), otherwise the word "no"
+            is_no_word = word.rstrip(".").lower() == "no" and not nxt.isdigit()
+            if (
+                punct.startswith(".")
+                and len(punct.rstrip("\"'”’)]")) == 1
+                and _is_abbreviation(word)
+                and not is_no_word
+            ):
+                continue
         if end > start:
             sentences.append(norm[start:end])
             start = end + 1

@@ -42,11 +42,44 @@ _EMPHASIS = re.compile(r"(?<![\w*])[*_](?P<e>\S[^*_]*?)[*_](?![\w*])")
 #: ``Key:`` labels that are header fields, not speakers (compared lowercased).
 METADATA_KEYS = frozenset(
     {
-        "title", "subject", "date", "call date", "meeting date", "time", "duration", "length",
-        "participants", "attendees", "speakers", "account", "company", "call id", "meeting id",
-        "call type", "type", "stage", "outcome", "location", "platform", "recording", "organizer",
-        "agenda", "summary", "notes", "call notes", "next steps", "action items", "topic", "deal",
-        "opportunity", "source", "language", "transcript", "meeting", "call", "product",
+        "title",
+        "subject",
+        "date",
+        "call date",
+        "meeting date",
+        "time",
+        "duration",
+        "length",
+        "participants",
+        "attendees",
+        "speakers",
+        "account",
+        "company",
+        "call id",
+        "meeting id",
+        "call type",
+        "type",
+        "stage",
+        "outcome",
+        "location",
+        "platform",
+        "recording",
+        "organizer",
+        "agenda",
+        "summary",
+        "notes",
+        "call notes",
+        "next steps",
+        "action items",
+        "topic",
+        "deal",
+        "opportunity",
+        "source",
+        "language",
+        "transcript",
+        "meeting",
+        "call",
+        "product",
     }
 )
 _STOPWORDS = frozenset({"the", "a", "an", "is", "was", "and", "or", "but", "to", "of", "my", "our", "that", "this"})
@@ -84,9 +117,7 @@ def _looks_like_name(name: str) -> bool:
     words = name.split()
     if len(words) > 4:
         return False
-    return all(w[:1].isupper() or w[:1].isdigit() for w in words) and not any(
-        w.lower() in _STOPWORDS for w in words
-    )
+    return all(w[:1].isupper() or w[:1].isdigit() for w in words) and not any(w.lower() in _STOPWORDS for w in words)
 
 
 def parse_lines(lines: list[str], *, fmt: str, line_numbers: list[int] | None = None) -> RawDoc:

@@ -69,7 +69,9 @@ def test_vtt_broken_timestamp(tmp_path: Path) -> None:
 def test_vtt_without_header_and_srt_broken(tmp_path: Path) -> None:
     (tmp_path / "call.vtt").write_text("1\n00:00:01.000 --> 00:00:03.000\nAna: Hello.\n")
     assert "WEBVTT" in str(_err(tmp_path / "call.vtt"))
-    (tmp_path / "call.srt").write_text("1\n00:00:01,000 --> 00:00:03,000\nAna: Hi.\n\n2\n00:00:04 --> 00:00:05,000\nBo: Yo.\n")
+    (tmp_path / "call.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\nAna: Hi.\n\n2\n00:00:04 --> 00:00:05,000\nBo: Yo.\n"
+    )
     err = _err(tmp_path / "call.srt")
     assert "cue 2" in str(err) and err.line == 6
 

@@ -170,7 +170,14 @@ def test_generic_bare_list_and_speakers_block() -> None:
 
 @pytest.mark.parametrize(
     ("encoding", "bom"),
-    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16", b""), ("utf-16-le", b""), ("utf-16-be", b""), ("cp1252", b"")],
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16", b""),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+        ("cp1252", b""),
+    ],
 )
 def test_encodings(encoding: str, bom: bytes) -> None:
     text = "José Núñez: Café prices went up 5€ — we’re “worried”.\nAnna Berg: Understood.\n"
