@@ -89,7 +89,9 @@ class Guard:
             if msg["type"] == "http.response.start":
                 extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                          (b"x-frame-options", b"DENY")]
-                if csp:
+                # A route that sets its own policy (the standalone report) keeps it: two CSP headers
+                # would both apply, and ours would block that page's inline styles.
+                if csp and not any(k.lower() == b"content-security-policy" for k, _ in msg.get("headers", [])):
                     extra.append((b"content-security-policy", CSP.encode()))
                 msg = {**msg, "headers": [*msg.get("headers", []), *extra]}
             await send(msg)

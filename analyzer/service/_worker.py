@@ -86,12 +86,28 @@ class Worker:
         while True:
             # Clear before looking: a wake() after this point is never lost.
             self._wake.clear()
-            job = await self._claim()
+            try:
+                job = await self._claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database is unreachable or busy: keep the slot alive and look again later.
+                log.warning("worker %d could not claim a job; retrying in %.1fs", index, self.poll_seconds,
+                            exc_info=True)
+                await asyncio.sleep(self.poll_seconds)
+                continue
             if job is None:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                 continue
-            await self._run(job)
+            try:
+                await self._run(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Storing the outcome failed; the job stays 'running' and the next start re-queues it.
+                log.warning("worker %d could not store the outcome of %s", index, job.id, exc_info=True)
+                await asyncio.sleep(self.poll_seconds)
 
     async def _run(self, job: Job) -> None:
         try:
