@@ -25,7 +25,8 @@ Each speaker gets ``role`` (seller / prospect) and ``role_source``, decided in t
    "we're currently using/evaluating", "send me". Score = weighted seller cues − prospect cues. If no
    seller is known yet, the top scorer is the seller (with no cue at all: the first speaker, since the
    seller usually opens); any other speaker is a seller only with a clearly positive score (≥ 2);
-   everyone else is a prospect. With 3+ speakers several can land on each side.
+   everyone else is a prospect. With 3+ speakers several can land on each side. Only the first ~8,000
+   characters of each speaker are scanned (introductions and pitches come early).
 
 ``reason`` says in a few words which rule fired (e.g. "said 'our pricing', 'we offer'").
 """
@@ -124,6 +125,11 @@ _PROSPECT_CUES: tuple[_Cue, ...] = (
     (re.compile(r"\b(?:we're|we are) (?:currently )?(?:using|evaluating|looking at|comparing)\b"), 1.5),
     (re.compile(r"\b(?:send me|can you send|just send)\b"), 1.5),
 )
+
+
+# The heuristic reads the first ~1,400 words (about ten minutes) of each speaker: introductions and
+# pitches come early, and scanning a 3-hour call in full would cost more than the parse itself.
+_HEURISTIC_CHARS = 8_000
 
 
 @dataclass
@@ -266,7 +272,7 @@ def assign_roles(
 
     Returns the speakers and warnings (hints that matched nobody)."""
     whos = [
-        _Who(name=n, order=i, turns=k, text=t.lower(), info=people.get(n, PersonInfo()))
+        _Who(name=n, order=i, turns=k, text=t[:_HEURISTIC_CHARS].lower(), info=people.get(n, PersonInfo()))
         for i, (n, k, t) in enumerate(speakers)
     ]
     warnings: list[str] = []

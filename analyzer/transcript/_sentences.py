@@ -58,6 +58,7 @@ _ALWAYS = frozenset(
     }
 )
 
+_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]* ")
 
 
@@ -73,7 +74,7 @@ def _is_abbreviation(word: str) -> bool:
     if len(core) == 1 and core.isalpha():  # an initial: "J. Smith"
         return True
     # dotted acronyms like "U.S." or "a.m." (letters separated by dots)
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", core))
+    return _ACRONYM.fullmatch(core) is not None
 
 
 def split_sentences(text: str) -> list[str]:
