@@ -52,6 +52,9 @@ class Worker:
 
     async def start(self) -> None:
         """Re-queue jobs a previous process left running, then start the slots."""
+        # The Engine imports the pipeline (LangChain, tiktoken...) on first use; doing that on the event
+        # loop stalls every request for a second or more, so resolve it here, off the loop.
+        await asyncio.to_thread(getattr, self.analyzer, "analyze_fn", None)
         requeued = await asyncio.to_thread(self.store.requeue_running)
         if requeued:
             log.info("re-queued %d job(s) left running by a previous process", requeued)
