@@ -71,7 +71,7 @@
       });
       status.textContent = "";
       if (done.status === "done") {
-        const link = el("a", "", `${LABELS[done.verdict] || done.verdict} · open report`);
+        const link = el("a", "", "open report");
         link.href = done.links.page;
         const pill = el("span", `pill v-${done.verdict}`, LABELS[done.verdict] || done.verdict);
         status.append(pill, " ", link);
