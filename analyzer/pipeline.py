@@ -115,7 +115,7 @@ def settings_fingerprint(settings: Settings, backend: str, policy_path: Path | N
         "backend": backend,
         "model": settings.model,
         "base_url": settings.base_url,
-        "prompts": load_prompts().version_id,
+        "prompts": load_prompts().full_version,
         "policy": [policy_version(policy_path), getattr(policy, "version", "")],
         "chunk": [settings.chunk_tokens, settings.chunk_overlap_tokens],
     }
@@ -176,7 +176,7 @@ async def extract_findings(
         chunk_failures=failures,
         backend=chat.backend,
         model=chat.model,
-        prompt_version=prompts.version_id,
+        prompt_version=prompts.full_version,
         scores=scores,
     )
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import NetworkBlocked
 
 
 def test_non_loopback_connect_is_blocked() -> None:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        with pytest.raises(NetworkBlocked):
+        with pytest.raises(AssertionError, match="non-loopback"):
             s.connect(("93.184.216.34", 443))
     finally:
         s.close()
 
 
 def test_non_loopback_resolution_is_blocked() -> None:
-    with pytest.raises(NetworkBlocked):
+    with pytest.raises(AssertionError, match="non-loopback"):
         socket.getaddrinfo("api.openai.com", 443)
 
 

@@ -161,8 +161,9 @@ class ChunkExtractor:
         started = time.perf_counter()
         out = ChunkResult(chunk_index=rendered.chunk.index)
         m = self.prompts.manifest
-        questions: list[tuple[str, str, Question]] = [("flag", c, m.categories[c]) for c in CATEGORIES]
-        questions += [("signal", s, m.signals[s]) for s in SIGNALS]
+        qs = self.prompts.questions
+        questions: list[tuple[str, str, Question]] = [("flag", c, qs[c]) for c in CATEGORIES]
+        questions += [("signal", s, qs[s]) for s in SIGNALS]
         prefix_tokens = count_tokens(self.prompts.system) + count_tokens(rendered.text)
 
         async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float]:

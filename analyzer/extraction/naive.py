@@ -122,6 +122,6 @@ async def extract_naive(
         chunks_total=1,
         backend="naive",
         model=chat.model,
-        prompt_version=prompts.version_id,
+        prompt_version=prompts.full_version,
     )
     return findings, verdict

@@ -24,9 +24,15 @@ _FILES = ("system.md", "question.md", "evidence.md", "severity.md", "naive.md")
 class Question(BaseModel):
     """One yes/no question and the score at which its answer counts as Yes."""
 
-    model_config = ConfigDict(extra="forbid")
     question: str
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class Thresholds(BaseModel):
+    """``prompts/thresholds.yaml``: the yes-score at which each question counts as Yes."""
+
+    model_config = ConfigDict(extra="forbid")
+    thresholds: dict[Category | Signal, float]
 
 
 class Manifest(BaseModel):
@@ -35,20 +41,27 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: str
     top_logprobs: int = Field(default=10, ge=2, le=20)
-    categories: dict[Category, Question]
-    signals: dict[Signal, Question]
+    categories: dict[Category, str]
+    signals: dict[Signal, str]
 
 
 class Prompts(BaseModel):
     """The loaded prompt set."""
 
     manifest: Manifest
+    questions: dict[str, Question]
     system: str
     question: str
     evidence: str
     severity: str
     naive: str
-    version_id: str
+    version_id: str = Field(description="Manifest version plus a hash of the question and template files.")
+    thresholds_id: str = Field(description="Hash of thresholds.yaml.")
+
+    @property
+    def full_version(self) -> str:
+        """What reports record: the prompt version and the thresholds in force."""
+        return f"{self.version_id}+t{self.thresholds_id}"
 
 
 def prompts_dir() -> Path:
@@ -80,6 +93,19 @@ def _load(folder: Path) -> Prompts:
     missing = [c for c in (*CATEGORIES, *SIGNALS) if c not in manifest.categories and c not in manifest.signals]
     if missing:
         raise ConfigError(f"{folder / 'manifest.yaml'}: no question for {', '.join(missing)}")
+    th_path = folder / "thresholds.yaml"
+    if not th_path.is_file():
+        raise ConfigError(f"prompt file {th_path} is missing")
+    th_raw = th_path.read_text(encoding="utf-8")
+    try:
+        thresholds = Thresholds.model_validate(yaml.safe_load(th_raw)).thresholds
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{th_path}: {str(exc).splitlines()[0]}") from None
+    thresholds_id = hashlib.sha256(th_raw.encode()).hexdigest()[:8]
+    questions = {
+        name: Question(question=text, threshold=thresholds.get(name, 0.5))  # type: ignore[call-overload]
+        for name, text in {**manifest.categories, **manifest.signals}.items()
+    }
     for name, placeholder in (
         ("question.md", "{question}"),
         ("evidence.md", "{question}"),
@@ -89,12 +115,14 @@ def _load(folder: Path) -> Prompts:
             raise ConfigError(f"prompt file {folder / name} must contain {placeholder}")
     return Prompts(
         manifest=manifest,
+        questions=questions,
         system=texts["system.md"].strip(),
         question=texts["question.md"],
         evidence=texts["evidence.md"],
         severity=texts["severity.md"].rstrip("\n"),
         naive=texts["naive.md"],
         version_id=f"{manifest.version}-{h.hexdigest()[:10]}",
+        thresholds_id=thresholds_id,
     )
 
 

@@ -69,6 +69,10 @@ class Report(BaseModel):
     backend: str = ""
     model: str = ""
     prompt_version: str = ""
+    scores: dict[str, float] = Field(
+        default_factory=dict,
+        description="Highest yes-score per category/signal question over all chunks (for threshold tuning).",
+    )
     transcript: Transcript | None = Field(
         default=None, description="The parsed call, kept so a saved report can be re-rendered with highlights."
     )

@@ -189,6 +189,7 @@ def decide(
         speakers=list(transcript.speakers) if transcript is not None else [],
         roles_assumed=transcript.roles_assumed if transcript is not None else False,
         grounding=findings.grounding,
+        scores=dict(findings.scores),
         usage=findings.usage,
         chunk_failures=[f"chunk {c.chunk_id}: {c.error}" for c in findings.chunk_failures],
         backend=findings.backend,

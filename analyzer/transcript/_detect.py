@@ -33,7 +33,8 @@ def detect_text_format(text: str, suffix: str) -> str:
     head = text.lstrip()
     if head.startswith("WEBVTT"):
         return "vtt"
-    if head[:1] in "{[" or suffix == ".json":
+    # "[00:02] Walt: ..." opens many timestamped exports: a bracket followed by a digit is a timestamp.
+    if head[:1] == "{" or (head[:1] == "[" and not re.match(r"\[\s*\d", head)) or suffix == ".json":
         return "jsonish"
     if suffix == ".vtt":  # a .vtt without its header gets the WebVTT error, not an SRT reading
         return "vtt"

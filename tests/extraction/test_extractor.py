@@ -19,12 +19,12 @@ from analyzer.extraction.prompts import load_prompts
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 PROMPTS = load_prompts()
-BUDGET_Q = PROMPTS.manifest.categories["budget"].question
+BUDGET_Q = PROMPTS.questions["budget"].question
 
 
 def responder_for(yes: set[str], evidence: dict[str, Any]) -> Any:
     """Answer Yes to the questions of the named categories/signals, and the given evidence JSON."""
-    by_question = {q.question: name for name, q in {**PROMPTS.manifest.categories, **PROMPTS.manifest.signals}.items()}
+    by_question = {q.question: name for name, q in PROMPTS.questions.items()}
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
         user = messages[-1]["content"] if messages[-1]["role"] == "user" else ""

@@ -68,6 +68,5 @@ async def test_hang_past_timeout_is_retried() -> None:
 
 
 async def test_endpoint_that_always_fails_raises_one_clear_backend_error() -> None:
-    with OpenAIStub(faults=Faults(rate_500=1.0)) as stub:
-        with pytest.raises(BackendError, match=r"HTTP 500"):
-            await run_chunk(stub, retries=1)
+    with OpenAIStub(faults=Faults(rate_500=1.0)) as stub, pytest.raises(BackendError, match=r"HTTP 500"):
+        await run_chunk(stub, retries=1)
