@@ -168,3 +168,52 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
         Console(file=sys.stdout).print(comparison_tables(cmp))
     if fail_on_regression and cmp.regressions:
         click.get_current_context().exit(1)
+
+
+@command.command(name="tune")
+@click.argument("run", metavar="RUN", type=click.Path(path_type=Path))
+@click.option(
+    "--write",
+    "write_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the tuned thresholds to this thresholds.yaml (e.g. prompts/thresholds.yaml).",
+)
+def tune_command(run: Path, write_to: Path | None) -> None:
+    """Best yes-score threshold per question from a finished run (no model calls)."""
+    from rich.table import Table
+
+    from analyzer.eval.tune import tune
+    from analyzer.extraction.prompts import load_prompts
+
+    results = load_results(run)
+    current = {k: q.threshold for k, q in load_prompts().questions.items()}
+    rows = tune(results.cases, current)
+    if not rows:
+        raise click.ClickException(f"{run} has no per-question scores (run it with an LLM backend first)")
+    table = Table(title="Tuned thresholds (F1 over this run's cases)")
+    for col in ("question", "current", "current F1", "tuned", "F1", "precision", "recall", "support"):
+        table.add_column(col, justify="left" if col == "question" else "right")
+    for r in rows:
+        cur_f1 = "-" if r.current_f1 is None else f"{r.current_f1:.3f}"
+        table.add_row(
+            r.name,
+            f"{current.get(r.name, 0.5):.3f}",
+            cur_f1,
+            f"{r.threshold:.3f}",
+            f"{r.f1:.3f}",
+            f"{r.precision:.3f}",
+            f"{r.recall:.3f}",
+            str(r.support),
+        )
+    Console(file=sys.stdout).print(table)
+    if write_to is not None:
+        lines = [
+            f"# Score thresholds per question, tuned with `walkaway eval tune` on suite '{results.meta.suite}'.",
+            "# Kept apart from the questions so retuning does not invalidate cached model answers.",
+            "thresholds:",
+        ]
+        tuned = {r.name: r.threshold for r in rows}
+        for name in current:
+            lines.append(f"  {name}: {tuned.get(name, current[name])}")
+        write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        click.echo(f"wrote {write_to}")

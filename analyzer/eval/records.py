@@ -51,6 +51,9 @@ class CaseRun(BaseModel):
     backend: str = ""
     model: str = ""
     prompt_version: str = ""
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="The pipeline's yes-score per question (for threshold tuning)."
+    )
 
     @property
     def invalid(self) -> bool:

@@ -81,6 +81,7 @@ def record_from_report(case: Case, report: Report, *, repeat: int, seconds: floa
         backend=report.backend,
         model=report.model,
         prompt_version=report.prompt_version,
+        scores=dict(report.scores),
     )
 
 

@@ -102,9 +102,10 @@ def _load(folder: Path) -> Prompts:
     except (ValidationError, yaml.YAMLError) as exc:
         raise ConfigError(f"{th_path}: {str(exc).splitlines()[0]}") from None
     thresholds_id = hashlib.sha256(th_raw.encode()).hexdigest()[:8]
+    texts_by_name: dict[str, str] = {str(k): v for k, v in (*manifest.categories.items(), *manifest.signals.items())}
+    cutoffs: dict[str, float] = {str(k): v for k, v in thresholds.items()}
     questions = {
-        name: Question(question=text, threshold=thresholds.get(name, 0.5))  # type: ignore[call-overload]
-        for name, text in {**manifest.categories, **manifest.signals}.items()
+        name: Question(question=text, threshold=cutoffs.get(name, 0.5)) for name, text in texts_by_name.items()
     }
     for name, placeholder in (
         ("question.md", "{question}"),

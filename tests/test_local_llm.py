@@ -1,0 +1,63 @@
+"""End to end with the real embedded model (marked `local_llm`; slow: tens of seconds per call on 2 cores).
+
+They assert structure and grounding everywhere, and labels only where a 1.5B model is reliable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import cli
+from analyzer.pipeline import analyze
+from analyzer.taxonomy import VERDICTS
+from analyzer.transcript import parse_file
+
+pytestmark = pytest.mark.local_llm
+
+REPO = Path(__file__).resolve().parent.parent
+SMOKE = REPO / "evals" / "smoke.yaml"
+KICKBACK = REPO / "evals" / "smoke" / "s1-kickback-walk-away.txt"
+
+
+@pytest.fixture(scope="module")
+def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("local-home")
+
+
+def test_analyze_returns_a_grounded_complete_report(model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WALKAWAY_HOME", str(model_home))
+    report = analyze(KICKBACK, seller=["Nina Brooks"], backend="local")
+    assert report.verdict in VERDICTS
+    assert report.complete and not report.chunk_failures
+    assert report.backend == "local" and report.model.startswith("qwen2.5")
+    assert report.usage.calls >= 13 and report.usage.prompt_tokens > 0
+    transcript = parse_file(KICKBACK, seller=["Nina Brooks"])
+    sentences = {s.id: s.text for t in transcript.turns for s in t.sentences}
+    quotes = [e for f in report.flags for e in f.evidence] + [e for s in report.signals for e in s.evidence]
+    for e in quotes:
+        assert sentences[e.sentence_id] == e.quote  # every quote is verbatim call text
+    for f in report.flags:
+        assert f.evidence and all(e.role != "seller" for e in f.evidence)
+    # A spoken kickback request is the one label a 1.5B model gets reliably.
+    assert "ethics" in {f.category for f in report.flags}
+    # A second run is answered from the response cache: no LLM call.
+    again = analyze(KICKBACK, seller=["Nina Brooks"], backend="local")
+    assert again.usage.cache_hits == again.usage.calls and again.verdict == report.verdict
+
+
+def test_smoke_suite_runs_end_to_end(model_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WALKAWAY_HOME", str(model_home))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        cli, ["eval", str(SMOKE), "--backend", "local", "--concurrency", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "results.json").read_text())
+    runs = [c["runs"][0] for c in data["cases"]]
+    assert len(runs) == 5
+    assert all(r["verdict"] in VERDICTS and r["error"] is None for r in runs)
+    assert data["summary"]["grounding_drop_rate"]["mean"] == 0.0
