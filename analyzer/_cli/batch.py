@@ -84,6 +84,7 @@ class _RichProgress:
     show_default=True,
     help="Whole-call retries after the client's own per-request retries gave up.",
 )
+@click.option("--policy", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A verdict policy YAML.")
 @click.option("--no-cache", is_flag=True, help="Bypass the response cache.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal).")
 @click.option(
@@ -105,6 +106,7 @@ def command(
     rpm: int | None,
     tpm: int | None,
     retries: int,
+    policy: Path | None,
     no_cache: bool,
     no_progress: bool,
     out_format: str,
@@ -124,7 +126,7 @@ def command(
     settings = load_settings(backend=backend, model=model, cache=False if no_cache else None)
     backend_name = backend or settings.resolved_backend()
     items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain)
-    fingerprint = pipeline.settings_fingerprint(settings, backend_name)
+    fingerprint = pipeline.settings_fingerprint(settings, backend_name, policy)
     engine = Engine(
         settings,
         concurrency=concurrency,
@@ -132,6 +134,7 @@ def command(
         tokens_per_minute=tpm,
         backend=backend_name,
         item_retries=retries,
+        policy_path=policy,
     )
     show_bar = not no_progress and sys.stderr.isatty()
 

@@ -117,10 +117,13 @@ class Engine:
         analyze: AnalyzeFn | None = None,
         item_retries: int = 2,
         retry_backoff: float = 1.0,
+        policy_path: Path | None = None,
     ) -> None:
         """``concurrency`` transcripts run at once; ``requests_per_minute``/``tokens_per_minute`` cap the
         LLM traffic of all of them together; ``item_retries`` whole-transcript retries follow a failure
-        the pipeline could not absorb, ``retry_backoff`` seconds doubled each time (with jitter)."""
+        the pipeline could not absorb, ``retry_backoff`` seconds doubled each time (with jitter).
+        ``policy_path`` is the verdict policy (default: the shipped one); with the pipeline's own analyze
+        it is parsed once here rather than once per transcript."""
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         limits = {"requests per minute": requests_per_minute, "tokens per minute": tokens_per_minute}
@@ -133,6 +136,8 @@ class Engine:
         self.item_retries = max(0, item_retries)
         self.retry_backoff = retry_backoff
         self._analyze = analyze
+        self.policy_path = policy_path
+        self._extra: dict[str, object] | None = None
         self._slots = asyncio.Semaphore(concurrency)
         self.rpm = RateLimiter(requests_per_minute) if requests_per_minute else None
         self.tpm = RateLimiter(tokens_per_minute) if tokens_per_minute else None
@@ -144,7 +149,17 @@ class Engine:
         """The analysis function in use (the pipeline's ``analyze_async`` unless one was injected)."""
         if self._analyze is None:
             self._analyze = _default_analyze()
+            # Parsing the policy YAML costs tens of milliseconds of event-loop time per transcript;
+            # it cannot change during a batch, so parse it once and hand the object over.
+            from analyzer.rules import load_policy
+
+            self._extra = {"policy": load_policy(self.policy_path)}
         return self._analyze
+
+    def _extra_kwargs(self) -> dict[str, object]:
+        if self._extra is None:
+            self._extra = {"policy_path": self.policy_path} if self.policy_path is not None else {}
+        return self._extra
 
     async def analyze_one(
         self,
@@ -241,9 +256,11 @@ class Engine:
             kwargs["filename"] = filename
         else:
             kwargs["path"] = path
+        analyze = self.analyze_fn
+        kwargs.update(self._extra_kwargs())
         report: Report | None = None
         try:
-            report = await self.analyze_fn(**kwargs)
+            report = await analyze(**kwargs)
             return report
         finally:
             # Settle what the attempt really cost, even when it failed part way (then we know nothing
