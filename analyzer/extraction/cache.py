@@ -63,6 +63,7 @@ class CachedChat:
         self.backend = inner.backend
         self.model = inner.model
         self.sequential = inner.sequential
+        self.chunk_lock = getattr(inner, "chunk_lock", None)
 
     def key(
         self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None

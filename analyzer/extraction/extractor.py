@@ -158,6 +158,13 @@ class ChunkExtractor:
 
     async def run(self, rendered: RenderedChunk) -> ChunkResult:
         """Ask every question over the chunk; raise ExtractionError if evidence stays unusable."""
+        lock: asyncio.Lock | None = getattr(self.chat, "chunk_lock", None)
+        if lock is None:
+            return await self._run(rendered)
+        async with lock:
+            return await self._run(rendered)
+
+    async def _run(self, rendered: RenderedChunk) -> ChunkResult:
         started = time.perf_counter()
         out = ChunkResult(chunk_index=rendered.chunk.index)
         m = self.prompts.manifest

@@ -101,6 +101,9 @@ class OpenAIChat:
         self.sequential = sequential
         self.schema_mode: SchemaMode = schema_mode
         self.max_retries = max_retries
+        # One chunk at a time on a single-slot server: interleaving two chunks' questions would evict
+        # each other's cached prefix and make every question re-read its whole chunk.
+        self.chunk_lock: asyncio.Lock | None = asyncio.Lock() if sequential else None
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
         )
