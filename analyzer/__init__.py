@@ -3,9 +3,10 @@
 The public surface: parse a transcript, analyze it into a verdict report, and the error tree.
 """
 
+from typing import Any
+
 from analyzer._errors import AnalyzerError, BackendError, ConfigError, ExtractionError, TranscriptError
 from analyzer.config import Settings, load_settings
-from typing import Any
 
 __all__ = [
     "AnalyzerError",

@@ -179,27 +179,27 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
     help="Write the tuned thresholds to this thresholds.yaml (e.g. prompts/thresholds.yaml).",
 )
 def tune_command(run: Path, write_to: Path | None) -> None:
-    """Best yes-score threshold per question from a finished run (no model calls)."""
+    """Best yes-score thresholds per question from a finished run (no model calls)."""
     from rich.table import Table
 
     from analyzer.eval.tune import tune
     from analyzer.extraction.prompts import load_prompts
 
     results = load_results(run)
-    current = {k: q.threshold for k, q in load_prompts().questions.items()}
+    current = {k: (q.threshold, q.cue_threshold) for k, q in load_prompts().questions.items()}
     rows = tune(results.cases, current)
     if not rows:
         raise click.ClickException(f"{run} has no per-question scores (run it with an LLM backend first)")
     table = Table(title="Tuned thresholds (F1 over this run's cases)")
-    for col in ("question", "current", "current F1", "tuned", "F1", "precision", "recall", "support"):
+    for col in ("question", "current", "current F1", "tuned (no cue / cue)", "F1", "precision", "recall", "support"):
         table.add_column(col, justify="left" if col == "question" else "right")
     for r in rows:
-        cur_f1 = "-" if r.current_f1 is None else f"{r.current_f1:.3f}"
+        cur = current.get(r.name, (0.5, 0.5))
         table.add_row(
             r.name,
-            f"{current.get(r.name, 0.5):.3f}",
-            cur_f1,
-            f"{r.threshold:.3f}",
+            f"{cur[0]:.3f} / {cur[1]:.3f}",
+            "-" if r.current_f1 is None else f"{r.current_f1:.3f}",
+            f"{r.threshold:.3f} / {r.cue_threshold:.3f}",
             f"{r.f1:.3f}",
             f"{r.precision:.3f}",
             f"{r.recall:.3f}",
@@ -207,13 +207,16 @@ def tune_command(run: Path, write_to: Path | None) -> None:
         )
     Console(file=sys.stdout).print(table)
     if write_to is not None:
+        tuned = {r.name: r for r in rows}
         lines = [
             f"# Score thresholds per question, tuned with `walkaway eval tune` on suite '{results.meta.suite}'.",
+            "# `thresholds` apply when no cue matched in the chunk; `cue_thresholds` when the cue lexicon",
+            "# matched and the question pointed the model at those sentences.",
             "# Kept apart from the questions so retuning does not invalidate cached model answers.",
             "thresholds:",
         ]
-        tuned = {r.name: r.threshold for r in rows}
-        for name in current:
-            lines.append(f"  {name}: {tuned.get(name, current[name])}")
+        lines += [f"  {n}: {tuned[n].threshold if n in tuned else current[n][0]}" for n in current]
+        lines.append("cue_thresholds:")
+        lines += [f"  {n}: {tuned[n].cue_threshold if n in tuned else current[n][1]}" for n in current]
         write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"wrote {write_to}")

@@ -6,7 +6,10 @@ Layers of resilience, innermost first:
    Retry-After (``Settings.max_retries``), and re-asks on off-schema output (``Settings.max_reasks``);
 2. this engine retries a whole transcript (``item_retries``) when the pipeline still gave up with a
    ``BackendError``/``ExtractionError`` or returned an incomplete report: the response cache answers the
-   calls that already succeeded, so a retry only repeats what failed;
+   calls that already succeeded, so a retry only repeats what failed. After unusable model output
+   (``ExtractionError``, or an incomplete report) the retry bypasses the response cache
+   (``use_cache=False``): the cache also holds the off-schema answers and the re-asks that followed
+   them, so replaying it would fail the same way;
 3. a Retry-After seen in a failure pauses every worker, not just the one that met it.
 
 Bad input (``TranscriptError``) and bad settings (``ConfigError``) are never retried: they cannot improve.
@@ -22,7 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer._errors import ConfigError, TranscriptError
+from analyzer._errors import ConfigError, ExtractionError, TranscriptError
 from analyzer.batch.ratelimit import RateLimiter
 from analyzer.config import Settings
 from analyzer.report.model import Report
@@ -31,7 +34,7 @@ log = logging.getLogger(__name__)
 
 AnalyzeFn = Callable[..., Awaitable[Report]]
 """``analyze_async``'s shape: called with ``path`` or ``data``+``filename``, and keywords ``settings``,
-``seller``, ``seller_domain`` and ``backend``; returns a ``Report``."""
+``seller``, ``seller_domain``, ``backend``, and on some retries ``use_cache=False``; returns a ``Report``."""
 
 # Errors that say the input or the configuration is wrong; retrying cannot help.
 _PERMANENT: tuple[type[BaseException], ...] = (TranscriptError, ConfigError)
@@ -201,19 +204,22 @@ class Engine:
         size: int,
     ) -> Report:
         attempt = 0
+        bypass_cache = False
         while True:
             try:
-                report = await self._attempt(path, data, filename, seller, seller_domain, size)
+                report = await self._attempt(path, data, filename, seller, seller_domain, size, bypass_cache)
             except _PERMANENT:
                 raise
             except Exception as exc:
                 if attempt >= self.item_retries:
                     raise
+                bypass_cache = bypass_cache or isinstance(exc, ExtractionError)
                 await self._backoff(attempt, exc)
             else:
                 if report.complete or attempt >= self.item_retries:
                     return report
                 log.info("incomplete report for %s (%s); retrying", filename or path, report.chunk_failures)
+                bypass_cache = True
                 await self._backoff(attempt, None)
             attempt += 1
             self.stats.item_retries += 1
@@ -238,6 +244,7 @@ class Engine:
         seller: Sequence[str],
         seller_domain: str | None,
         size: int,
+        bypass_cache: bool = False,
     ) -> Report:
         est_calls = max(1.0, self._estimates.calls_per_item)
         est_tokens = max(1.0, size * self._estimates.tokens_per_byte)
@@ -251,6 +258,8 @@ class Engine:
             "seller_domain": seller_domain,
             "backend": self.backend,
         }
+        if bypass_cache:
+            kwargs["use_cache"] = False
         if data is not None:
             kwargs["data"] = data
             kwargs["filename"] = filename

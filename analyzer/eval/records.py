@@ -54,6 +54,7 @@ class CaseRun(BaseModel):
     scores: dict[str, float] = Field(
         default_factory=dict, description="The pipeline's yes-score per question (for threshold tuning)."
     )
+    cue_hits: list[str] = Field(default_factory=list, description="Questions whose cue lexicon matched.")
 
     @property
     def invalid(self) -> bool:

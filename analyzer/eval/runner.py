@@ -82,6 +82,7 @@ def record_from_report(case: Case, report: Report, *, repeat: int, seconds: floa
         model=report.model,
         prompt_version=report.prompt_version,
         scores=dict(report.scores),
+        cue_hits=list(report.cue_hits),
     )
 
 

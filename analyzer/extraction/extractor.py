@@ -120,6 +120,7 @@ class ChunkResult:
     chunk_index: int
     findings: list[RawFinding] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    cue_hits: set[str] = field(default_factory=set)
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
@@ -131,15 +132,35 @@ class ChunkResult:
 class ChunkExtractor:
     """Runs every question over one chunk."""
 
-    def __init__(self, chat: ChatModel, prompts: Prompts, *, max_reasks: int, context: str = "") -> None:
+    def __init__(
+        self,
+        chat: ChatModel,
+        prompts: Prompts,
+        *,
+        max_reasks: int,
+        context: str = "",
+        cues: dict[str, list[str]] | None = None,
+    ) -> None:
         self.chat = chat
         self.prompts = prompts
         self.max_reasks = max_reasks
         # Extra lines (e.g. the ideal-customer profile) placed after the transcript, before the question.
         self.context = context
+        # Sentence ids where the deterministic cue lexicon matched, per category/signal: the question
+        # then points the model at them, and a cue-backed question has its own threshold.
+        self.cues = cues or {}
 
-    def _messages(self, template: str, rendered: RenderedChunk, question: str, **extra: str) -> list[Message]:
-        user = template.format(transcript=rendered.text, question=question, context=self.context, **extra)
+    def _focus(self, rendered: RenderedChunk, name: str) -> list[int]:
+        wanted = set(self.cues.get(name, ()))
+        return [n for n, sid in rendered.numbers.items() if sid in wanted][:4]
+
+    def _messages(
+        self, template: str, rendered: RenderedChunk, question: str, focus: list[int], **extra: str
+    ) -> list[Message]:
+        hint = ""
+        if focus:
+            hint = self.prompts.focus.format(sentences=", ".join(f"[{n}]" for n in focus))
+        user = template.format(transcript=rendered.text, question=question, context=self.context, focus=hint, **extra)
         return [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": user}]
 
     def _account(self, out: ChunkResult, result: ChatResult, messages: Sequence[Message], prefix_tokens: int) -> None:
@@ -174,7 +195,10 @@ class ChunkExtractor:
         prefix_tokens = count_tokens(self.prompts.system) + count_tokens(rendered.text)
 
         async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float]:
-            messages = self._messages(self.prompts.question, rendered, q.question)
+            focus = self._focus(rendered, name)
+            if focus:
+                out.cue_hits.add(name)
+            messages = self._messages(self.prompts.question, rendered, q.question, focus)
             result = await self.chat.complete(messages, max_tokens=1, top_logprobs=m.top_logprobs)
             self._account(out, result, messages, prefix_tokens if i > 0 else 0)
             p = yes_probability(result)
@@ -187,7 +211,8 @@ class ChunkExtractor:
 
         for kind, name, q, p in scored:
             out.scores[name] = p
-            if p < q.threshold:
+            threshold = q.cue_threshold if name in out.cue_hits else q.threshold
+            if p < threshold:
                 continue
             finding = await self._evidence(out, rendered, kind, name, q, p, prefix_tokens)
             out.findings.append(finding)
@@ -200,7 +225,11 @@ class ChunkExtractor:
         is_flag = kind == "flag"
         schema = evidence_schema(sorted(rendered.numbers), with_severity=is_flag)
         messages = self._messages(
-            self.prompts.evidence, rendered, q.question, severity_help=self.prompts.severity if is_flag else ""
+            self.prompts.evidence,
+            rendered,
+            q.question,
+            self._focus(rendered, name),
+            severity_help=self.prompts.severity if is_flag else "",
         )
         last_error = ""
         for _attempt in range(self.max_reasks + 1):

@@ -104,6 +104,9 @@ class Findings(BaseModel):
         default_factory=dict,
         description="Highest yes-score per category/signal over all chunks, kept for threshold tuning.",
     )
+    cue_hits: list[str] = Field(
+        default_factory=list, description="Questions whose cue lexicon matched in some chunk (own threshold)."
+    )
 
     @property
     def complete(self) -> bool:

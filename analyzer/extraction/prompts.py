@@ -18,7 +18,7 @@ from analyzer._errors import ConfigError
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Category, Signal
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
-_FILES = ("system.md", "question.md", "evidence.md", "severity.md", "naive.md")
+_FILES = ("system.md", "question.md", "evidence.md", "severity.md", "focus.md", "naive.md")
 
 
 class Question(BaseModel):
@@ -26,6 +26,9 @@ class Question(BaseModel):
 
     question: str
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    cue_threshold: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="The threshold when the cue lexicon matched in the chunk."
+    )
 
 
 class Thresholds(BaseModel):
@@ -33,6 +36,7 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     thresholds: dict[Category | Signal, float]
+    cue_thresholds: dict[Category | Signal, float] = Field(default_factory=dict)
 
 
 class Manifest(BaseModel):
@@ -54,6 +58,7 @@ class Prompts(BaseModel):
     question: str
     evidence: str
     severity: str
+    focus: str
     naive: str
     version_id: str = Field(description="Manifest version plus a hash of the question and template files.")
     thresholds_id: str = Field(description="Hash of thresholds.yaml.")
@@ -98,18 +103,25 @@ def _load(folder: Path) -> Prompts:
         raise ConfigError(f"prompt file {th_path} is missing")
     th_raw = th_path.read_text(encoding="utf-8")
     try:
-        thresholds = Thresholds.model_validate(yaml.safe_load(th_raw)).thresholds
+        th = Thresholds.model_validate(yaml.safe_load(th_raw))
     except (ValidationError, yaml.YAMLError) as exc:
         raise ConfigError(f"{th_path}: {str(exc).splitlines()[0]}") from None
     thresholds_id = hashlib.sha256(th_raw.encode()).hexdigest()[:8]
     texts_by_name: dict[str, str] = {str(k): v for k, v in (*manifest.categories.items(), *manifest.signals.items())}
-    cutoffs: dict[str, float] = {str(k): v for k, v in thresholds.items()}
+    cutoffs: dict[str, float] = {str(k): v for k, v in th.thresholds.items()}
+    cue_cutoffs: dict[str, float] = {str(k): v for k, v in th.cue_thresholds.items()}
     questions = {
-        name: Question(question=text, threshold=cutoffs.get(name, 0.5)) for name, text in texts_by_name.items()
+        name: Question(
+            question=text,
+            threshold=cutoffs.get(name, 0.5),
+            cue_threshold=cue_cutoffs.get(name, cutoffs.get(name, 0.5)),
+        )
+        for name, text in texts_by_name.items()
     }
     for name, placeholder in (
         ("question.md", "{question}"),
         ("evidence.md", "{question}"),
+        ("focus.md", "{sentences}"),
         ("naive.md", "{transcript}"),
     ):
         if placeholder not in texts[name]:
@@ -121,6 +133,7 @@ def _load(folder: Path) -> Prompts:
         question=texts["question.md"],
         evidence=texts["evidence.md"],
         severity=texts["severity.md"].rstrip("\n"),
+        focus=texts["focus.md"].rstrip("\n"),
         naive=texts["naive.md"],
         version_id=f"{manifest.version}-{h.hexdigest()[:10]}",
         thresholds_id=thresholds_id,

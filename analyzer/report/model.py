@@ -73,6 +73,9 @@ class Report(BaseModel):
         default_factory=dict,
         description="Highest yes-score per category/signal question over all chunks (for threshold tuning).",
     )
+    cue_hits: list[str] = Field(
+        default_factory=list, description="Questions whose cue lexicon matched in the call (for threshold tuning)."
+    )
     transcript: Transcript | None = Field(
         default=None, description="The parsed call, kept so a saved report can be re-rendered with highlights."
     )

@@ -190,6 +190,7 @@ def decide(
         roles_assumed=transcript.roles_assumed if transcript is not None else False,
         grounding=findings.grounding,
         scores=dict(findings.scores),
+        cue_hits=list(findings.cue_hits),
         usage=findings.usage,
         chunk_failures=[f"chunk {c.chunk_id}: {c.error}" for c in findings.chunk_failures],
         backend=findings.backend,
