@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from analyzer.taxonomy import Category, Severity, Signal
-from analyzer.transcript.model import Role
+from analyzer.transcript.model import Role, Sentence, Turn
 
 
 class Evidence(BaseModel):
@@ -21,6 +21,18 @@ class Evidence(BaseModel):
     role: Role
     start: float | None = None
     quote: str
+
+    @classmethod
+    def of(cls, turn: Turn, sentence: Sentence) -> Evidence:
+        """The evidence for one sentence of a turn (the quote is the sentence text, verbatim)."""
+        return cls(
+            sentence_id=sentence.id,
+            turn_id=turn.id,
+            speaker=turn.speaker,
+            role=turn.role,
+            start=turn.start,
+            quote=sentence.text,
+        )
 
 
 class Flag(BaseModel):

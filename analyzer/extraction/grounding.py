@@ -34,16 +34,7 @@ def resolve(transcript: Transcript, sentence_ids: list[str], stats: GroundingSta
             continue
         turn, sentence = hit
         stats.kept += 1
-        out.append(
-            Evidence(
-                sentence_id=sid,
-                turn_id=turn.id,
-                speaker=turn.speaker,
-                role=turn.role,
-                start=turn.start,
-                quote=sentence.text,
-            )
-        )
+        out.append(Evidence.of(turn, sentence))
     return out
 
 

@@ -67,14 +67,7 @@ def _find_quote(transcript: Transcript, quote: str) -> Evidence | None:
         for s in turn.sentences:
             ns = _norm(s.text)
             if q in ns or (len(ns) >= 12 and ns in q):
-                return Evidence(
-                    sentence_id=s.id,
-                    turn_id=turn.id,
-                    speaker=turn.speaker,
-                    role=turn.role,
-                    start=turn.start,
-                    quote=s.text,
-                )
+                return Evidence.of(turn, s)
     return None
 
 
