@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from analyzer._errors import BackendError, TranscriptError
+from analyzer._errors import BackendError, ExtractionError, TranscriptError
 from analyzer.extraction.findings import Flag, Usage
 from analyzer.report.model import Report
 from analyzer.taxonomy import CATEGORIES, VERDICTS
@@ -52,7 +52,14 @@ class ScriptedAnalyze:
                 assert path is not None
                 data = Path(path).read_bytes()
                 filename = Path(path).name
-            self.seen.append({"filename": filename, "seller": tuple(seller), "seller_domain": seller_domain})
+            self.seen.append(
+                {
+                    "filename": filename,
+                    "seller": tuple(seller),
+                    "seller_domain": seller_domain,
+                    "use_cache": _.get("use_cache"),
+                }
+            )
             await asyncio.sleep(self.delay)
             text = data.decode()
             if "BAD" in text:
@@ -60,6 +67,8 @@ class ScriptedAnalyze:
             for needle, left in list(self.fail.items()):
                 if needle in text and left > 0:
                     self.fail[needle] = left - 1
+                    if "offschema" in text:
+                        raise ExtractionError("evidence stayed invalid after 2 re-asks", chunk_id=0)
                     raise BackendError(f"endpoint returned 500 for {filename}")
             return fake_report(data, filename or "upload", seller)
         finally:

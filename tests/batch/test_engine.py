@@ -42,6 +42,16 @@ async def test_transient_failure_is_retried_then_succeeds(tmp_path: Path) -> Non
     assert fn.seen[-1]["seller"] == ("A",)
 
 
+async def test_unusable_output_is_retried_without_the_response_cache() -> None:
+    # The cache also holds the off-schema answers; replaying it would fail the same way.
+    fn = ScriptedAnalyze(fail={"offschema": 1, "flaky": 1})
+    engine = _engine(fn, item_retries=2)
+    await engine.analyze_one(data=b"A: offschema", filename="x.txt")
+    assert [s["use_cache"] for s in fn.seen] == [None, False]
+    await engine.analyze_one(data=b"A: flaky", filename="y.txt")
+    assert [s["use_cache"] for s in fn.seen[2:]] == [None, None]  # a transport error keeps the cache
+
+
 async def test_retries_run_out_and_raise() -> None:
     fn = ScriptedAnalyze(fail={"flaky": 5})
     engine = _engine(fn, item_retries=1)
