@@ -128,9 +128,7 @@ def test_429_carries_retry_after_and_retry_succeeds() -> None:
     faults = Faults(rate_429=1.0, retry_after=0.05, max_failures_per_request=1)
     with OpenAIStub(faults=faults) as stub:
         with pytest.raises(openai.RateLimitError) as info:
-            _client(stub, max_retries=0).chat.completions.create(
-                model="m", messages=[{"role": "user", "content": "a"}]
-            )
+            _client(stub, max_retries=0).chat.completions.create(model="m", messages=[{"role": "user", "content": "a"}])
         assert info.value.response.headers["retry-after-ms"] == "50"
         # A different body gets its own failure budget; with retries the client gets through.
         out = _client(stub, max_retries=2).chat.completions.create(
@@ -143,9 +141,7 @@ def test_429_carries_retry_after_and_retry_succeeds() -> None:
 
 def test_500_hang_truncated() -> None:
     with OpenAIStub(faults=Faults(rate_500=1.0)) as stub, pytest.raises(openai.InternalServerError):
-        _client(stub, max_retries=0).chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "a"}]
-        )
+        _client(stub, max_retries=0).chat.completions.create(model="m", messages=[{"role": "user", "content": "a"}])
     with (
         OpenAIStub(faults=Faults(rate_hang=1.0, hang_seconds=2)) as stub,
         pytest.raises(openai.APITimeoutError),

@@ -116,10 +116,7 @@ def minimal_instance(schema: dict[str, Any], root: dict[str, Any] | None = None,
         kind = "object" if "properties" in schema else "string"
     if kind == "object":
         props = schema.get("properties", {})
-        return {
-            name: minimal_instance(props.get(name, {}), root, depth + 1)
-            for name in schema.get("required", [])
-        }
+        return {name: minimal_instance(props.get(name, {}), root, depth + 1) for name in schema.get("required", [])}
     if kind == "array":
         items = schema.get("items", {})
         return [minimal_instance(items, root, depth + 1) for _ in range(int(schema.get("minItems", 0)))]
@@ -422,9 +419,7 @@ class OpenAIStub:
                 try:
                     request = json.loads(body)
                 except ValueError:
-                    self._json(
-                        400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}
-                    )
+                    self._json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
                     return
                 n, fault = stub._decide(body, request)
                 if stub.latency:
@@ -462,9 +457,7 @@ def _seconds(value: float) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the stub in the foreground until Ctrl-C / SIGTERM; prints its base URL first."""
-    parser = argparse.ArgumentParser(
-        prog="python -m analyzer.testing.openai_stub", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m analyzer.testing.openai_stub", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
