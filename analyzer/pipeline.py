@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 LLM_BACKENDS = ("local", "openai", "fake", "naive")
 _caches: dict[Path, ResponseCache] = {}
-_chats: dict[tuple[Any, ...], ChatModel] = {}
+_chats: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop | None, ChatModel]] = {}
 
 
 def _cache(settings: Settings) -> ResponseCache:
@@ -103,12 +103,15 @@ class _LazyLocalChat:
 def build_chat(settings: Settings, backend: str) -> ChatModel:
     """The chat model for a backend name (reused within one event loop)."""
     try:
-        loop_id = id(asyncio.get_running_loop())
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
-        loop_id = 0
-    key = (backend, settings.base_url, settings.model, str(settings.home), loop_id)
-    if key in _chats:
-        return _chats[key]
+        loop = None
+    key = (backend, settings.base_url, settings.model, str(settings.home), id(loop))
+    cached = _chats.get(key)
+    # Loop ids are reused after a loop closes (each sync analyze() runs its own loop): a client bound to
+    # a closed loop must not be handed out again.
+    if cached is not None and cached[0] is loop and loop is not None and not loop.is_closed():
+        return cached[1]
     chat: ChatModel
     if backend == "fake":
         chat = FakeChat()
@@ -131,7 +134,7 @@ def build_chat(settings: Settings, backend: str) -> ChatModel:
         chat = _LazyLocalChat(settings)
     else:
         raise ConfigError(f"unknown backend {backend!r}; expected one of local, openai, fake, naive, keywords")
-    _chats[key] = chat
+    _chats[key] = (loop, chat)
     return chat
 
 

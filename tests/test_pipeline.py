@@ -111,3 +111,9 @@ def test_cli_bad_input_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["analyze", str(empty), "--backend", "keywords"])
     assert res.exit_code == 2
     assert res.output.startswith("error: ") and "empty.txt" in res.output and "Traceback" not in res.output
+
+
+def test_sync_analyze_twice_does_not_reuse_a_client_of_a_closed_loop() -> None:
+    first = analyze(CALL, seller=["Dana Reyes"], backend="fake", use_cache=False)
+    second = analyze(CALL, seller=["Dana Reyes"], backend="fake", use_cache=False)
+    assert first.verdict == second.verdict

@@ -26,6 +26,9 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Under WAL, NORMAL stays consistent after a crash (a last answer may be lost, never corrupted)
+        # and makes each commit ~10x cheaper: commits run on the event loop between model calls.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._db.commit()
 

@@ -244,6 +244,10 @@ class ChunkExtractor:
                 )
             except (json.JSONDecodeError, ValidationError) as exc:
                 last_error = _describe(exc)
+                # An unusable answer must not be replayed from the response cache on the next run.
+                forget = getattr(self.chat, "forget", None)
+                if forget is not None:
+                    forget(messages, 60 if is_flag else 24, 0, schema)
                 # Re-ask with the validation error: the model sees what was wrong with its own answer.
                 messages = [
                     *messages,

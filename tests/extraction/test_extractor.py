@@ -114,3 +114,17 @@ async def test_invented_ids_are_dropped_and_counted() -> None:
     assert stats.cited == 2 and stats.dropped_unknown_id == 1 and stats.kept == 1
     assert [e.sentence_id for e in flags[0].evidence] == ["t2.1"]
     assert flags[0].evidence[0].quote == "Honestly our budget is frozen until next fiscal year."
+
+
+async def test_an_invalid_answer_is_not_kept_in_the_response_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from analyzer.extraction.cache import CachedChat, ResponseCache
+
+    inner = FakeChat(["No", "Yes"] + ["No"] * 11 + ["not json", '{"ids": [3], "severity": "high", "reason": "x"}'])
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    rendered = render_chunk(CALL, whole_chunk(CALL))
+    await ChunkExtractor(CachedChat(inner, cache, namespace="v"), PROMPTS, max_reasks=1).run(rendered)
+    # Replaying the run from the cache alone must reach the valid answer, never the invalid one.
+    replay = FakeChat(['{"ids": [3], "severity": "high", "reason": "x"}'])
+    out = await ChunkExtractor(CachedChat(replay, cache, namespace="v"), PROMPTS, max_reasks=0).run(rendered)
+    assert [f.name for f in out.findings] == ["budget"]
+    assert len(replay.calls) == 1  # only the evidence request that had been answered badly is asked again

@@ -144,9 +144,10 @@ class OpenAIChat:
             except openai.APIConnectionError as exc:
                 raise BackendError(f"cannot reach the {self.backend} endpoint: {exc.__cause__ or exc}") from None
             except openai.APIStatusError as exc:
+                # Chained (not `from None`) so a caller can read the response, e.g. its Retry-After header.
                 raise BackendError(
                     f"the {self.backend} endpoint answered HTTP {exc.status_code}: {_short(exc.message)}"
-                ) from None
+                ) from exc
             except (openai.APIError, ValueError) as exc:
                 # A body cut off mid-JSON (a proxy or server dying mid-response) is not retried by the
                 # client itself; it is transient, so retry it here with the same backoff.
