@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +65,10 @@ socket.getaddrinfo = _guarded_getaddrinfo
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point walkaway's user folder at a temporary one and clear endpoint settings from the environment."""
     home = tmp_path_factory.mktemp("walkaway-home")
     monkeypatch.setenv("WALKAWAY_HOME", str(home))
     for var in ("WALKAWAY_BASE_URL", "WALKAWAY_API_KEY", "OPENAI_API_KEY", "WALKAWAY_BACKEND", "WALKAWAY_MODEL"):
         monkeypatch.delenv(var, raising=False)
-    yield home
+    return home
