@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from analyzer._errors import AnalyzerError
@@ -46,4 +48,9 @@ _register()
 
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    # SIGTERM (a pipeline cancelling the job) becomes a normal exit, so atexit handlers run and the
+    # embedded model server child process is stopped instead of being left behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     cli()
