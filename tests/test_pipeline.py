@@ -23,18 +23,19 @@ PROMPTS = load_prompts()
 QUESTION_OF = {q.question: name for name, q in PROMPTS.questions.items()}
 
 
-def scripted(point: dict[str, str]) -> FakeChat:
-    """Point at the first sentence containing the given text for the named questions, "0" for the rest."""
+def scripted(yes: dict[str, str]) -> FakeChat:
+    """Yes to the named questions, citing the first sentence containing the given text."""
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
         user = messages[1]["content"]
-        if schema is not None:
-            return json.dumps({"severity": "high", "reason": "stated on the call"})
         name = next(n for q, n in QUESTION_OF.items() if q in user)
-        if name not in point:
-            return "0"
-        transcript = user.split("</transcript>")[0]
-        return next(piece for piece in transcript.split("[") if point[name] in piece).split("]")[0]
+        if schema is None:
+            return "Yes" if name in yes else "No"
+        number = next(line for line in user.split("[") if yes[name] in line).split("]")[0]
+        answer: dict[str, Any] = {"ids": [int(number)]}
+        if "severity" in schema["properties"]:
+            answer |= {"severity": "high", "reason": "stated on the call"}
+        return json.dumps(answer)
 
     return FakeChat(responder=respond)
 

@@ -1,21 +1,17 @@
-"""Per-chunk extraction: every category and signal is one "which sentence shows it, or 0?" question.
+"""Per-chunk extraction: yes/no questions scored by log-probability, evidence asked only where they pass.
 
 Why this shape (DESIGN.md, Extract): a 1.5B model asked to fill a form of every category lists nearly
-all of them, and measured on the core suite, yes/no questions scored by P(Yes) barely separated calls
-with a flag from calls without (scores within a few hundredths). Asking the model to *point* at the
-sentence instead, answering "0" when none shows it, separates them better and yields the evidence in
-the same call. The score is 1 - P(first token is "0") among digit tokens, compared with a threshold
-tuned on the eval suite; the pointed number is the cited sentence. The chunk comes first and the
-question last, so every question after the first reuses the server's cached prefix. Red flags that
-pass are asked once more, for severity and a short reason, as JSON constrained by a schema.
+all of them. Instead each category and signal is one yes/no question whose answer is scored by
+P(Yes) / (P(Yes) + P(No)) of the first answer token, compared with a threshold tuned on the eval suite.
+The chunk comes first and the question last, so every question after the first reuses the server's
+cached prefix. Only questions that pass are asked for evidence, as sentence numbers constrained by the
+JSON schema to numbers the prompt showed, plus a severity for red flags.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from analyzer._errors import ExtractionError
 from analyzer.chunking import Chunk
-from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message
+from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_probability
 from analyzer.extraction.prompts import Prompts, Question
 from analyzer.taxonomy import CATEGORIES, SEVERITIES, SIGNALS, Category, Severity, Signal
 from analyzer.tokens import count_tokens
@@ -62,27 +58,45 @@ def render_chunk(transcript: Transcript, chunk: Chunk) -> RenderedChunk:
     return RenderedChunk(chunk=chunk, text="\n".join(lines), numbers=numbers)
 
 
-class SeverityAnswer(BaseModel):
-    """How serious a red flag is, as the model judged it."""
+class EvidenceAnswer(BaseModel):
+    """The model's evidence for a red flag that passed its yes/no question."""
 
+    ids: list[int]
     severity: Severity
     reason: str
 
 
-SEVERITY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "severity": {
+class SignalEvidenceAnswer(BaseModel):
+    """The model's evidence for a positive signal."""
+
+    ids: list[int]
+
+
+def evidence_schema(numbers: Sequence[int], *, with_severity: bool) -> dict[str, Any]:
+    """A flat JSON schema (no $ref/anyOf: small models and llama.cpp grammars handle it) whose ``ids``
+    may only be sentence numbers the prompt showed."""
+    props: dict[str, Any] = {
+        "ids": {
+            "type": "array",
+            "description": "Numbers of the 1 to 3 sentences that show it.",
+            "items": {"type": "integer", "enum": list(numbers)},
+            "minItems": 1,
+            "maxItems": 3,
+        }
+    }
+    if with_severity:
+        props["severity"] = {
             "type": "string",
             "enum": list(SEVERITIES),
             "description": "low: worth noting; medium: must be resolved to proceed; high: rules the deal out.",
-        },
-        "reason": {"type": "string", "description": "Why, in at most 12 words.", "maxLength": 100},
-    },
-    "required": ["severity", "reason"],
-    "additionalProperties": False,
-}
-"""Flat (no $ref/anyOf): small models and llama.cpp grammars handle it."""
+        }
+        props["reason"] = {"type": "string", "description": "Why, in at most 12 words.", "maxLength": 100}
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
 
 
 @dataclass
@@ -180,63 +194,60 @@ class ChunkExtractor:
         questions += [("signal", s, qs[s]) for s in SIGNALS]
         prefix_tokens = count_tokens(self.prompts.system) + count_tokens(rendered.text)
 
-        async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float, str]:
+        async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float]:
             focus = self._focus(rendered, name)
             if focus:
                 out.cue_hits.add(name)
             messages = self._messages(self.prompts.question, rendered, q.question, focus)
-            result = await self.chat.complete(messages, max_tokens=4, top_logprobs=m.top_logprobs)
+            result = await self.chat.complete(messages, max_tokens=1, top_logprobs=m.top_logprobs)
             self._account(out, result, messages, prefix_tokens if i > 0 else 0)
-            return kind, name, q, pointing_score(result), result.text
+            p = yes_probability(result)
+            return kind, name, q, (0.0 if p is None else p)
 
         if self.chat.sequential:
             scored = [await score(i, *q) for i, q in enumerate(questions)]
         else:
             scored = list(await asyncio.gather(*(score(i, *q) for i, q in enumerate(questions))))
 
-        for kind, name, q, p, answer in scored:
+        for kind, name, q, p in scored:
             out.scores[name] = p
             threshold = q.cue_threshold if name in out.cue_hits else q.threshold
             if p < threshold:
                 continue
-            number = pointed_number(answer)
-            if number == 0:
-                continue  # the greedy answer is "none": nothing to cite, so no finding
-            known = number in rendered.numbers
-            finding = RawFinding(
-                name=name,
-                kind=kind,
-                score=p,
-                sentence_ids=[rendered.numbers[number]] if known else [],
-                cited=1,
-                unknown_ids=0 if known else 1,
-            )
-            if kind == "flag" and known:
-                await self._severity(out, rendered, finding, q, number, prefix_tokens)
+            finding = await self._evidence(out, rendered, kind, name, q, p, prefix_tokens)
             out.findings.append(finding)
         out.seconds = time.perf_counter() - started
         return out
 
-    async def _severity(
-        self, out: ChunkResult, rendered: RenderedChunk, finding: RawFinding, q: Question, number: int, prefix: int
-    ) -> None:
-        """Ask how serious a red flag is (JSON: severity and a short reason), re-asking on bad output."""
-        schema = SEVERITY_SCHEMA
+    async def _evidence(
+        self, out: ChunkResult, rendered: RenderedChunk, kind: str, name: str, q: Question, p: float, prefix: int
+    ) -> RawFinding:
+        is_flag = kind == "flag"
+        schema = evidence_schema(sorted(rendered.numbers), with_severity=is_flag)
         messages = self._messages(
-            self.prompts.evidence, rendered, q.question, [], number=str(number), severity_help=self.prompts.severity
+            self.prompts.evidence,
+            rendered,
+            q.question,
+            self._focus(rendered, name),
+            severity_help=self.prompts.severity if is_flag else "",
         )
         last_error = ""
         for _attempt in range(self.max_reasks + 1):
-            result = await self.chat.complete(messages, max_tokens=40, schema=schema, schema_name=finding.name)
+            result = await self.chat.complete(
+                messages, max_tokens=60 if is_flag else 24, schema=schema, schema_name=name
+            )
             self._account(out, result, messages, prefix)
             try:
-                answer = SeverityAnswer.model_validate(json.loads(result.text))
+                data = json.loads(result.text)
+                answer: EvidenceAnswer | SignalEvidenceAnswer = (
+                    EvidenceAnswer.model_validate(data) if is_flag else SignalEvidenceAnswer.model_validate(data)
+                )
             except (json.JSONDecodeError, ValidationError) as exc:
                 last_error = _describe(exc)
                 # An unusable answer must not be replayed from the response cache on the next run.
                 forget = getattr(self.chat, "forget", None)
                 if forget is not None:
-                    forget(messages, 40, 0, schema)
+                    forget(messages, 60 if is_flag else 24, 0, schema)
                 # Re-ask with the validation error: the model sees what was wrong with its own answer.
                 messages = [
                     *messages,
@@ -247,39 +258,24 @@ class ChunkExtractor:
                     },
                 ]
                 continue
-            finding.severity = answer.severity
-            finding.reason = " ".join(answer.reason.split())[:160]
-            return
+            ids = list(dict.fromkeys(answer.ids))
+            mapped = [rendered.numbers[i] for i in ids if i in rendered.numbers]
+            finding = RawFinding(
+                name=name,
+                kind=kind,
+                score=p,
+                sentence_ids=mapped,
+                cited=len(ids),
+                unknown_ids=len(ids) - len(mapped),
+            )
+            if isinstance(answer, EvidenceAnswer):
+                finding.severity = answer.severity
+                finding.reason = " ".join(answer.reason.split())[:160]
+            return finding
         raise ExtractionError(
-            f"the model's severity for {finding.name} stayed invalid after {self.max_reasks} re-asks: {last_error}",
+            f"the model's evidence for {name} stayed invalid after {self.max_reasks} re-asks: {last_error}",
             chunk_id=rendered.chunk.index,
         )
-
-
-_DIGITS = re.compile(r"\d+")
-
-
-def pointing_score(result: ChatResult) -> float:
-    """1 - P("0") among the first token's digit alternatives: how sure the model is that some sentence
-    shows it. Non-digit alternatives (a space, a bracket) are not an opinion and are left out."""
-    zero = other = 0.0
-    for token, logprob in result.top_logprobs:
-        t = token.strip().lstrip("[")
-        if not t or not t[0].isdigit():
-            continue
-        if t.startswith("0"):
-            zero += math.exp(logprob)
-        else:
-            other += math.exp(logprob)
-    if zero + other == 0.0:
-        return 0.0 if pointed_number(result.text) == 0 else 1.0
-    return other / (zero + other)
-
-
-def pointed_number(text: str) -> int:
-    """The sentence number in an answer like "12", "[12]" or "12."; 0 (none) when there is none."""
-    m = _DIGITS.search(text)
-    return int(m.group()) if m else 0
 
 
 def _describe(exc: Exception) -> str:

@@ -9,8 +9,8 @@ client that retries the same request eventually succeeds (the "fail at most N ti
 
 The default responder answers like a model would for the three shapes walkaway sends:
 
-- ``logprobs: true``: for a pointing question (the user message ends with "Number:") "1" or "0", else
-  "Yes" or "No", chosen from the sha256 of the last user message, with both tokens in ``top_logprobs``;
+- ``logprobs: true`` (yes/no scoring): "Yes" or "No" from the sha256 of the last user message, with both
+  tokens in ``top_logprobs``;
 - ``response_format`` (``json_schema`` or llama.cpp's ``json_object`` + ``schema``), or a forced tool
   call: a minimal valid instance of the schema;
 - anything else: a short text.
@@ -207,17 +207,8 @@ def default_responder(request: dict[str, Any]) -> dict[str, Any]:
     if schema is not None:
         return {"content": json.dumps(minimal_instance(schema))}
     if request.get("logprobs"):
-        text = last_user_text(request)
-        digest = hashlib.sha256(text.encode()).digest()
+        digest = hashlib.sha256(last_user_text(request).encode()).digest()
         p_yes = (digest[0] + 0.5) / 256.0
-        if text.rstrip().endswith("Number:"):
-            # A pointing question ("which sentence number shows it, or 0"): point at sentence 1 or say 0.
-            answer = "1" if p_yes >= 0.5 else "0"
-            top = [_token_entry("1", math.log(p_yes)), _token_entry("0", math.log(1.0 - p_yes))]
-            top.sort(key=lambda e: -e["logprob"])
-            first = _token_entry(answer, math.log(p_yes if answer == "1" else 1.0 - p_yes))
-            first["top_logprobs"] = top[: max(2, int(request.get("top_logprobs") or 2))]
-            return {"content": answer, "logprobs": {"content": [first], "refusal": None}}
         answer = "Yes" if p_yes >= 0.5 else "No"
         top = [_token_entry("Yes", math.log(p_yes)), _token_entry("No", math.log(1.0 - p_yes))]
         top.sort(key=lambda e: -e["logprob"])

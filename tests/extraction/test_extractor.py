@@ -12,7 +12,7 @@ from extraction_helpers import CALL, whole_chunk
 
 from analyzer._errors import ExtractionError
 from analyzer.extraction.backends.chat import ChatResult, FakeChat, Message, yes_probability
-from analyzer.extraction.extractor import ChunkExtractor, pointed_number, pointing_score, render_chunk
+from analyzer.extraction.extractor import ChunkExtractor, render_chunk
 from analyzer.extraction.findings import GroundingStats
 from analyzer.extraction.grounding import ground
 from analyzer.extraction.prompts import load_prompts
@@ -22,24 +22,19 @@ PROMPTS = load_prompts()
 BUDGET_Q = PROMPTS.questions["budget"].question
 
 
-def responder_for(point: dict[str, int], severity: dict[str, Any] | None = None) -> Any:
-    """Point at the given sentence number for the named questions ("0" for the rest); answer severity."""
+def responder_for(yes: set[str], evidence: dict[str, Any]) -> Any:
+    """Answer Yes to the questions of the named categories/signals, and the given evidence JSON."""
     by_question = {q.question: name for name, q in PROMPTS.questions.items()}
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
+        user = messages[-1]["content"] if messages[-1]["role"] == "user" else ""
         name = next((n for q, n in by_question.items() if q in messages[1]["content"]), None)
         if schema is not None:
-            return json.dumps((severity or {})[name])
-        return str(point.get(name or "", 0))
+            return json.dumps(evidence[name])
+        assert user
+        return "Yes" if name in yes else "No"
 
     return respond
-
-
-def test_pointing_score_is_the_mass_away_from_zero() -> None:
-    r = ChatResult(text="12", top_logprobs=[("1", math.log(0.6)), ("0", math.log(0.2)), (" ", math.log(0.2))])
-    assert pointing_score(r) == pytest.approx(0.75)
-    assert pointing_score(ChatResult(text="0", top_logprobs=[(".", -0.1)])) == 0.0
-    assert pointed_number("[14].") == 14 and pointed_number("none") == 0
 
 
 def test_yes_probability_normalises_over_yes_and_no() -> None:
@@ -58,33 +53,30 @@ def test_render_numbers_sentences_and_maps_back() -> None:
     assert len(rendered.numbers) == 8
 
 
-async def test_only_passing_flags_are_asked_for_severity() -> None:
+async def test_only_passing_questions_are_asked_for_evidence() -> None:
     chat = FakeChat(
-        responder=responder_for(
-            {"budget": 3, "need_confirmed": 4}, {"budget": {"severity": "high", "reason": "frozen"}}
-        )
+        responder=responder_for({"budget"}, {"budget": {"ids": [3], "severity": "high", "reason": "frozen"}})
     )
     out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
     assert len(chat.calls) == len(CATEGORIES) + len(SIGNALS) + 1
-    assert [f.name for f in out.findings] == ["budget", "need_confirmed"]
+    assert [f.name for f in out.findings] == ["budget"]
     f = out.findings[0]
     assert f.sentence_ids == ["t2.1"] and f.severity == "high" and f.reason == "frozen"
-    assert out.findings[1].sentence_ids == ["t2.2"] and out.findings[1].severity is None
     assert out.scores["budget"] == pytest.approx(0.95)
     assert out.scores["ethics"] == pytest.approx(0.05)
 
 
 async def test_prefix_is_shared_and_question_comes_last() -> None:
-    chat = FakeChat(responder=responder_for({}))
+    chat = FakeChat(responder=responder_for(set(), {}))
     await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
     users = [c["messages"][1]["content"] for c in chat.calls]
     prefix = users[0].split("</transcript>")[0]
     assert all(u.startswith(prefix) for u in users)
-    assert all(u.rstrip().endswith("Number:") for u in users)
+    assert all(u.rstrip().endswith("Answer Yes or No.") for u in users)
 
 
 async def test_injected_instruction_stays_inside_the_transcript_block() -> None:
-    chat = FakeChat(responder=responder_for({}))
+    chat = FakeChat(responder=responder_for(set(), {}))
     await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
     for call in chat.calls:
         system, user = call["messages"]
@@ -96,9 +88,9 @@ async def test_injected_instruction_stays_inside_the_transcript_block() -> None:
 
 
 async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
-    script: list[str | ChatResult | Exception] = ["0", "3"] + ["0"] * 11
+    script: list[str | ChatResult | Exception] = ["No"] * 1 + ["Yes"] + ["No"] * 11
     chat = FakeChat(script)
-    chat.enqueue('{"severity": "huge"', '{"severity": "medium", "reason": "frozen budget"}')
+    chat.enqueue('{"ids": [3], "severity": "huge"', '{"ids": [3], "severity": "medium", "reason": "frozen budget"}')
     out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
     assert [f.name for f in out.findings] == ["budget"]
     reask = chat.calls[-1]["messages"]
@@ -107,32 +99,32 @@ async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
 
 
 async def test_invalid_output_after_bounded_reasks_names_the_chunk() -> None:
-    chat = FakeChat(["0", "3"] + ["0"] * 11 + ["not json"] * 3)
+    chat = FakeChat(["No", "Yes"] + ["No"] * 11 + ["not json"] * 3)
     with pytest.raises(ExtractionError, match=r"^chunk 4: .*budget.*2 re-asks"):
         await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL, index=4)))
 
 
-async def test_invented_numbers_are_dropped_and_counted() -> None:
+async def test_invented_ids_are_dropped_and_counted() -> None:
     chat = FakeChat(
-        responder=responder_for({"budget": 3, "authority": 99}, {"budget": {"severity": "high", "reason": "x"}})
+        responder=responder_for({"budget"}, {"budget": {"ids": [3, 99], "severity": "high", "reason": "x"}})
     )
     out = await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
     stats = GroundingStats()
     flags, _ = ground(CALL, out.findings, stats)
     assert stats.cited == 2 and stats.dropped_unknown_id == 1 and stats.kept == 1
-    assert [f.category for f in flags] == ["budget"]  # sentence 99 does not exist: no authority flag
+    assert [e.sentence_id for e in flags[0].evidence] == ["t2.1"]
     assert flags[0].evidence[0].quote == "Honestly our budget is frozen until next fiscal year."
 
 
 async def test_an_invalid_answer_is_not_kept_in_the_response_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from analyzer.extraction.cache import CachedChat, ResponseCache
 
-    inner = FakeChat(["0", "3"] + ["0"] * 11 + ["not json", '{"severity": "high", "reason": "x"}'])
+    inner = FakeChat(["No", "Yes"] + ["No"] * 11 + ["not json", '{"ids": [3], "severity": "high", "reason": "x"}'])
     cache = ResponseCache(tmp_path / "c.sqlite3")
     rendered = render_chunk(CALL, whole_chunk(CALL))
     await ChunkExtractor(CachedChat(inner, cache, namespace="v"), PROMPTS, max_reasks=1).run(rendered)
     # Replaying the run from the cache alone must reach the valid answer, never the invalid one.
-    replay = FakeChat(['{"severity": "high", "reason": "x"}'])
+    replay = FakeChat(['{"ids": [3], "severity": "high", "reason": "x"}'])
     out = await ChunkExtractor(CachedChat(replay, cache, namespace="v"), PROMPTS, max_reasks=0).run(rendered)
     assert [f.name for f in out.findings] == ["budget"]
-    assert len(replay.calls) == 1  # only the severity request that had been answered badly is asked again
+    assert len(replay.calls) == 1  # only the evidence request that had been answered badly is asked again

@@ -189,9 +189,8 @@ Responder = Callable[[Sequence[Message], dict[str, Any] | None], "str | ChatResu
 class FakeChat:
     """A scripted chat model for tests: answers from a queue, or from a function of the request.
 
-    Queue items and responder results may be a string (the answer text; for log-prob calls a number
-    such as "3" or "0", or "Yes"/"No", becomes confident log-probabilities), a ChatResult, or an Exception
-    to raise. Unscripted questions are answered "0" (no sentence shows it).
+    Queue items and responder results may be a string (the answer text; for yes/no calls "Yes"/"No"
+    become confident log-probabilities), a ChatResult, or an Exception to raise.
     """
 
     backend = "fake"
@@ -231,21 +230,15 @@ class FakeChat:
         elif self._responder is not None:
             item = self._responder(messages, schema)
         else:
-            item = "0" if schema is None else "{}"
+            item = "No" if schema is None else "{}"
         if isinstance(item, Exception):
             raise item
         if isinstance(item, ChatResult):
             return item
         alts: list[tuple[str, float]] = []
         if top_logprobs and schema is None:
-            answer = item.strip()
-            if answer[:1].isdigit():
-                # A pointing answer: confident in the number given ("0" means none).
-                other = "1" if answer.startswith("0") else "0"
-                alts = [(answer[:1], math.log(0.95)), (other, math.log(0.05))]
-            else:
-                p = 0.95 if answer.lower().startswith("yes") else 0.05
-                alts = [("Yes", math.log(p)), ("No", math.log(1 - p))]
+            p = 0.95 if item.strip().lower().startswith("yes") else 0.05
+            alts = [("Yes", math.log(p)), ("No", math.log(1 - p))]
         words = sum(len(m["content"].split()) for m in messages)
         return ChatResult(text=item, top_logprobs=alts, prompt_tokens=words, completion_tokens=max(1, len(item) // 4))
 
