@@ -6,6 +6,12 @@ P(Yes) / (P(Yes) + P(No)) of the first answer token, compared with a threshold t
 The chunk comes first and the question last, so every question after the first reuses the server's
 cached prefix. Only questions that pass are asked for evidence, as sentence numbers constrained by the
 JSON schema to numbers the prompt showed, plus a severity for red flags.
+
+Measured alternative, dropped: asking "which sentence number shows <clause>, or 0" and scoring
+1 - P("0"). On the first 12 core calls its scores put a call with the flag above a call without it in
+49% of pairs for red flags (mean per-category AUC 0.49; signals 0.69), against 0.81 (signals 0.87) for
+these yes/no questions with cue focus on 11 of the same calls: the model points at *something* for
+almost every question.
 """
 
 from __future__ import annotations
