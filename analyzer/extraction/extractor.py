@@ -198,7 +198,9 @@ class ChunkExtractor:
         qs = self.prompts.questions
         questions: list[tuple[str, str, Question]] = [("flag", c, qs[c]) for c in CATEGORIES]
         questions += [("signal", s, qs[s]) for s in SIGNALS]
-        prefix_tokens = count_tokens(self.prompts.system) + count_tokens(rendered.text)
+        # The shared prefix (instructions + chunk) in the *model's* tokens: the first question's prompt
+        # minus its own question part. llama.cpp reuses it for every later question of the chunk.
+        prefix = {"tokens": 0}
 
         async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float]:
             focus = self._focus(rendered, name)
@@ -206,7 +208,10 @@ class ChunkExtractor:
                 out.cue_hits.add(name)
             messages = self._messages(self.prompts.question, rendered, q.question, focus)
             result = await self.chat.complete(messages, max_tokens=1, top_logprobs=m.top_logprobs)
-            self._account(out, result, messages, prefix_tokens if i > 0 else 0)
+            if i == 0 and not result.from_cache:
+                suffix = messages[-1]["content"].rsplit("</transcript>", 1)[-1]
+                prefix["tokens"] = max(0, result.prompt_tokens - count_tokens(suffix) - _TEMPLATE_TAIL_TOKENS)
+            self._account(out, result, messages, prefix["tokens"] if i > 0 else 0)
             p = yes_probability(result)
             return kind, name, q, (0.0 if p is None else p)
 
@@ -220,7 +225,7 @@ class ChunkExtractor:
             threshold = q.cue_threshold if name in out.cue_hits else q.threshold
             if p < threshold:
                 continue
-            finding = await self._evidence(out, rendered, kind, name, q, p, prefix_tokens)
+            finding = await self._evidence(out, rendered, kind, name, q, p, prefix["tokens"])
             out.findings.append(finding)
         out.seconds = time.perf_counter() - started
         return out
@@ -282,6 +287,10 @@ class ChunkExtractor:
             f"the model's evidence for {name} stayed invalid after {self.max_reasks} re-asks: {last_error}",
             chunk_id=rendered.chunk.index,
         )
+
+
+# Chat-template tokens after the user text (end of turn, assistant header) in ChatML-style templates.
+_TEMPLATE_TAIL_TOKENS = 6
 
 
 def _describe(exc: Exception) -> str:
