@@ -56,7 +56,8 @@ def main() -> None:
         r = httpx.post(server.base_url.removesuffix("/v1") + "/extras/tokenize/count", json={"input": text}, timeout=60)
         return int(r.json()["count"])
 
-    instr = model_tokens(prompts.system) + model_tokens(prompts.question.format(transcript="", question="", context=""))
+    empty_question = prompts.question.format(transcript="", question="", context="", focus="")
+    instr = model_tokens(prompts.system) + model_tokens(empty_question)
     print(f"prompts {prompts.full_version}; instructions ~{instr} model tokens per chunk")
     header = (
         f"{'transcript':34} {'chunks':>6} {'calls':>5} {'s/call':>7} {'prompt/call':>11} {'gen/call':>8} "
