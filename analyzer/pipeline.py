@@ -306,7 +306,9 @@ async def analyze_async(
         findings = extract_keywords(transcript)
     else:
         if chat is None:
-            chat = await asyncio.to_thread(build_chat, settings, name)
+            # Built on the loop thread: the client is cached per running loop and shared by concurrent
+            # analyses (the local model itself starts lazily, so this is cheap).
+            chat = build_chat(settings, name)
         if cache_on:
             chat = CachedChat(chat, _cache(settings), namespace=prompts.version_id)
         if name == "naive":

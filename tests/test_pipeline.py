@@ -117,3 +117,12 @@ def test_sync_analyze_twice_does_not_reuse_a_client_of_a_closed_loop() -> None:
     first = analyze(CALL, seller=["Dana Reyes"], backend="fake", use_cache=False)
     second = analyze(CALL, seller=["Dana Reyes"], backend="fake", use_cache=False)
     assert first.verdict == second.verdict
+
+
+async def test_concurrent_analyses_share_one_client() -> None:
+    """build_chat runs on the loop thread, so every analysis of one loop reuses one client (a client per
+    analysis cost a new connection pool each time and cut batch throughput to a third)."""
+    from analyzer.pipeline import build_chat
+
+    settings = load_settings(base_url="http://127.0.0.1:9/v1", api_key="x")
+    assert build_chat(settings, "openai") is build_chat(settings, "openai")
