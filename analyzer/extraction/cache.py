@@ -50,6 +50,12 @@ class ResponseCache:
             self._db.execute("INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)", (key, value))
             self._db.commit()
 
+    def delete(self, key: str) -> None:
+        """Drop one entry, if present."""
+        with self._lock:
+            self._db.execute("DELETE FROM responses WHERE key = ?", (key,))
+            self._db.commit()
+
     def close(self) -> None:
         """Close the database."""
         with self._lock:
@@ -110,7 +116,4 @@ class CachedChat:
         self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None
     ) -> None:
         """Drop one entry (used when a cached answer turned out invalid)."""
-        k = self.key(messages, max_tokens, top_logprobs, schema)
-        with self.cache._lock:
-            self.cache._db.execute("DELETE FROM responses WHERE key = ?", (k,))
-            self.cache._db.commit()
+        self.cache.delete(self.key(messages, max_tokens, top_logprobs, schema))
