@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -176,7 +177,7 @@ def test_filename_is_only_a_label(client: TestClient) -> None:
     assert clean_filename("x" * 400 + ".vtt").endswith(".vtt")
 
 
-def test_failed_analysis_stores_the_sentence(make_client: AppFactory) -> None:
+def test_failed_analysis_stores_the_sentence(make_client: AppFactory, tmp_path: Path) -> None:
     from analyzer._errors import ExtractionError
     from tests.service.conftest import engine
 
@@ -194,7 +195,8 @@ def test_failed_analysis_stores_the_sentence(make_client: AppFactory) -> None:
     assert r.status_code == 409
     assert r.json()["error"] == "analysis_failed"
 
-    client2 = make_client(analyzer=engine(crash), url=None)
+    # A database of its own: on a shared one, the first app's worker may claim this job and fail it its own way.
+    client2 = make_client(analyzer=engine(crash), url=f"sqlite:///{tmp_path / 'second.sqlite3'}")
     done = wait_done(client2, upload(client2).json()["id"])
     assert done["error"] == "internal error while analyzing (RuntimeError)"
 
