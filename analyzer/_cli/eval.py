@@ -178,8 +178,17 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the tuned thresholds to this thresholds.yaml (e.g. prompts/thresholds.yaml).",
 )
-def tune_command(run: Path, write_to: Path | None) -> None:
+@click.option(
+    "--case",
+    "case_globs",
+    multiple=True,
+    metavar="GLOB",
+    help="Tune on the cases whose id matches this glob only (repeatable), e.g. 'a*' to keep part B held out.",
+)
+def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) -> None:
     """Best yes-score thresholds per question from a finished run (no model calls)."""
+    import fnmatch
+
     from rich.table import Table
 
     from analyzer.eval.tune import tune
@@ -187,10 +196,15 @@ def tune_command(run: Path, write_to: Path | None) -> None:
 
     results = load_results(run)
     current = {k: (q.threshold, q.cue_threshold) for k, q in load_prompts().questions.items()}
-    rows = tune(results.cases, current)
+    cases = results.cases
+    if case_globs:
+        cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, g) for g in case_globs)]
+        if not cases:
+            raise click.ClickException(f"no case of {run} matches {', '.join(case_globs)}")
+    rows = tune(cases, current)
     if not rows:
         raise click.ClickException(f"{run} has no per-question scores (run it with an LLM backend first)")
-    table = Table(title="Tuned thresholds (F1 over this run's cases)")
+    table = Table(title=f"Tuned thresholds (F1 over {len(cases)} cases of this run)")
     for col in ("question", "current", "current F1", "tuned (no cue / cue)", "F1", "precision", "recall", "support"):
         table.add_column(col, justify="left" if col == "question" else "right")
     for r in rows:
@@ -209,7 +223,9 @@ def tune_command(run: Path, write_to: Path | None) -> None:
     if write_to is not None:
         tuned = {r.name: r for r in rows}
         lines = [
-            f"# Score thresholds per question, tuned with `walkaway eval tune` on suite '{results.meta.suite}'.",
+            f"# Score thresholds per question, tuned with `walkaway eval tune` on suite '{results.meta.suite}'"
+            f" ({len(cases)} cases{': ' + ', '.join(case_globs) if case_globs else ''};"
+            f" prompt version {results.meta.prompt_version.split('+')[0]}).",
             "# `thresholds` apply when no cue matched in the chunk; `cue_thresholds` when the cue lexicon",
             "# matched and the question pointed the model at those sentences.",
             "# Kept apart from the questions so retuning does not invalidate cached model answers.",

@@ -1,0 +1,74 @@
+"""Threshold tuning: the best cut-offs on hand-made scores, and the CLI's case filter and output file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from analyzer.cli import cli
+from analyzer.eval.records import CaseResult, CaseRun
+from analyzer.eval.results import RunMeta, RunResults
+from analyzer.eval.suite import Expected
+from analyzer.eval.tune import _f1, samples_for, tune
+
+
+def _case(cid: str, flags: list[str], scores: dict[str, float], cues: list[str] = ()) -> CaseResult:  # type: ignore[assignment]
+    return CaseResult(
+        id=cid,
+        transcript=f"{cid}.txt",
+        expected=Expected(verdict="qualify_further", flags=flags),  # type: ignore[arg-type]
+        runs=[CaseRun(repeat=0, verdict="qualify_further", scores=scores, cue_hits=list(cues))],
+    )
+
+
+def _cases() -> list[CaseResult]:
+    # ethics: positives score 0.8 and 0.6 (the 0.6 one with a cue), negatives 0.5 and 0.3 (0.5 with a cue).
+    return [
+        _case("a1", ["ethics"], {"ethics": 0.8}),
+        _case("a2", ["ethics"], {"ethics": 0.6}, ["ethics"]),
+        _case("a3", [], {"ethics": 0.5}, ["ethics"]),
+        _case("a4", [], {"ethics": 0.3}),
+        _case("b1", [], {"ethics": 0.9}),  # a part-B case that contradicts part A
+    ]
+
+
+def test_f1_by_hand() -> None:
+    samples = samples_for(_cases()[:4], "ethics")
+    assert samples == [(0.8, False, True), (0.6, True, True), (0.5, True, False), (0.3, False, False)]
+    # One cut-off of 0.55 for both: tp 2, fp 0, fn 0.
+    assert _f1(samples, 0.55, 0.55) == (1.0, 1.0, 1.0)
+    # Cut-offs that pass everything: tp 2, fp 2 -> precision 0.5, recall 1, F1 2/3.
+    f1, p, r = _f1(samples, 0.0, 0.0)
+    assert (round(f1, 4), p, r) == (0.6667, 0.5, 1.0)
+    # Nothing passes: F1 0.
+    assert _f1(samples, 1.0, 1.0) == (0.0, 0.0, 0.0)
+
+
+def test_tune_separates_cue_and_plain_cut_offs() -> None:
+    (row,) = [r for r in tune(_cases()[:4]) if r.name == "ethics"]
+    assert row.f1 == 1.0 and row.support == 2
+    # Plain cases: 0.8 positive, 0.3 negative -> the midpoint 0.55; cued: 0.6 positive, 0.5 negative -> 0.55.
+    assert row.threshold == 0.55
+    assert row.cue_threshold == 0.55
+
+
+def test_cli_tunes_on_the_matching_cases_only(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    RunResults(meta=RunMeta(suite="core", backend="local", prompt_version="2-abc+tdef", timestamp="t"),
+               cases=_cases()).write(run / "results.json")
+    out = tmp_path / "thresholds.yaml"
+    res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--case", "a*", "--write", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "over 4 cases" in res.output
+    data = yaml.safe_load(out.read_text())
+    assert data["thresholds"]["ethics"] == 0.55  # b1 (0.9, no flag) would have pushed it above 0.9
+    assert "(4 cases: a*; prompt version 2-abc)" in out.read_text().splitlines()[0]
+    # Every question keeps a cut-off: those without scores keep the shipped ones.
+    assert set(data["thresholds"]) == set(data["cue_thresholds"]) and "budget" in data["thresholds"]
+
+    res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--case", "z*"])
+    assert res.exit_code != 0
+    assert "no case of" in res.output and "z*" in res.output
