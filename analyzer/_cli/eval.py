@@ -195,7 +195,8 @@ def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) 
     from analyzer.extraction.prompts import load_prompts
 
     results = load_results(run)
-    current = {k: (q.threshold, q.cue_threshold) for k, q in load_prompts().questions.items()}
+    prompts = load_prompts()
+    current = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items()}
     cases = results.cases
     if case_globs:
         cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, g) for g in case_globs)]
@@ -227,12 +228,18 @@ def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) 
             f" ({len(cases)} cases{': ' + ', '.join(case_globs) if case_globs else ''};"
             f" prompt version {results.meta.prompt_version.split('+')[0]}).",
             "# `thresholds` apply when no cue matched in the chunk; `cue_thresholds` when the cue lexicon",
-            "# matched and the question pointed the model at those sentences.",
+            "# matched and the question pointed the model at those sentences (one shared cue bonus apart).",
+            "# `calibrate`: questions scored against the chunk's own yes-bias (see analyzer/extraction/extractor.py).",
             "# Kept apart from the questions so retuning does not invalidate cached model answers.",
             "thresholds:",
         ]
         lines += [f"  {n}: {tuned[n].threshold if n in tuned else current[n][0]}" for n in current]
         lines.append("cue_thresholds:")
         lines += [f"  {n}: {tuned[n].cue_threshold if n in tuned else current[n][1]}" for n in current]
+        # The scores were tuned as the run computed them: keep the calibration that produced them.
+        calibrated = [n for n, q in prompts.questions.items() if q.calibrated]
+        lines.append("calibrate: [" + ", ".join(calibrated) + "]")
+        floor = next((q.calibration_floor for q in prompts.questions.values()), 0.15)
+        lines.append(f"calibration_floor: {floor}")
         write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"wrote {write_to}")

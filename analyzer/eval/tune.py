@@ -1,12 +1,15 @@
 """Threshold tuning from a finished eval run: which yes-score cut-offs per question best match the labels.
 
-Each question's score in a run is the highest P(Yes) over the call's chunks (``CaseRun.scores``), and
+Each question's score in a run is the highest score over the call's chunks (``CaseRun.scores``), and
 ``CaseRun.cue_hits`` says whether the deterministic cue lexicon matched for it. A question has two
-cut-offs: one for calls where a cue matched (the model was pointed at those sentences) and one for calls
-without. For each red-flag category and signal this grid-searches both for the best F1 over the run's
-cases, preferring, among ties, cut-offs near the middle of the gap between scores (the most stable
-choice). It reads results only, so tuning costs no model call; re-run the suite afterwards to see the
-real effect (grounding and the rules sit between a score and a verdict).
+cut-offs, one for calls where a cue matched (the model was pointed at those sentences) and one for calls
+without, but they are tied: ``cue_threshold = threshold - cue_bonus``, with one cue bonus shared by every
+question. Fitting the two freely (26 numbers on a few dozen calls) overfitted: tuned on half of the core
+suite, the untied cut-offs scored a macro F1 of 0.45 on the other half, the tied ones 0.55
+(evals/README.md). For each question the cut-off with the best F1 is kept, the middle one among ties
+(the most stable choice); the bonus is the one with the best mean F1. It reads results only, so tuning
+costs no model call; re-run the suite afterwards to see the real effect (grounding and the rules sit
+between a score and a verdict).
 """
 
 from __future__ import annotations
@@ -72,30 +75,50 @@ def samples_for(cases: list[CaseResult], name: str) -> list[Sample]:
     return out
 
 
-def tune(cases: list[CaseResult], current: dict[str, tuple[float, float]] | None = None) -> list[TunedThreshold]:
-    """Best (threshold, cue_threshold) per question over the first scored repeat of each case."""
+CUE_BONUSES = tuple(round(0.025 * i, 3) for i in range(13))
+"""The shared cue bonuses tried: 0 to 0.3."""
+
+
+def _best(samples: list[Sample], bonus: float) -> tuple[float, float]:
+    """(F1, threshold) of the best cut-off on score + bonus x cue: the middle one of the best ties."""
+    shifted = [s + (bonus if cue else 0.0) for s, cue, _ in samples]
+    scored = [(_f1(samples, t, t - bonus)[0], t) for t in _candidates(shifted)]
+    top = max(f for f, _ in scored)
+    ties = [t for f, t in scored if f == top]
+    return top, ties[len(ties) // 2]
+
+
+def tune(
+    cases: list[CaseResult],
+    current: dict[str, tuple[float, float]] | None = None,
+    *,
+    cue_bonus: float | None = None,
+) -> list[TunedThreshold]:
+    """Best tied (threshold, cue_threshold) per question over the first scored repeat of each case.
+
+    ``cue_bonus`` fixes the shared bonus; by default the one of ``CUE_BONUSES`` with the best mean F1.
+    """
+    names = [n for n in (*CATEGORIES, *SIGNALS) if samples_for(cases, n)]
+    samples = {n: samples_for(cases, n) for n in names}
+    if not names:
+        return []
+    bonuses = (cue_bonus,) if cue_bonus is not None else CUE_BONUSES
+    # Ties between bonuses go to the smallest: trust the cue lexicon no more than the labels demand.
+    bonus = max(bonuses, key=lambda b: (sum(_best(samples[n], b)[0] for n in names), -b))
     out: list[TunedThreshold] = []
-    for name in (*CATEGORIES, *SIGNALS):
-        samples = samples_for(cases, name)
-        if not samples:
-            continue
-        plain = _candidates([s for s, cue, _ in samples if not cue])
-        cued = _candidates([s for s, cue, _ in samples if cue])
-        best = max(
-            itertools.product(plain, cued),
-            key=lambda tt: (_f1(samples, *tt)[0], -abs(tt[0] - 0.5) - abs(tt[1] - 0.5)),
-        )
-        f1, p, r = _f1(samples, *best)
-        cur = _f1(samples, *current[name])[0] if current and name in current else None
+    for name in names:
+        _, t = _best(samples[name], bonus)
+        f1, p, r = _f1(samples[name], t, t - bonus)
+        cur = _f1(samples[name], *current[name])[0] if current and name in current else None
         out.append(
             TunedThreshold(
                 name=name,
-                threshold=round(best[0], 4),
-                cue_threshold=round(best[1], 4),
+                threshold=round(t, 4),
+                cue_threshold=round(t - bonus, 4),
                 f1=f1,
                 precision=p,
                 recall=r,
-                support=sum(1 for *_, y in samples if y),
+                support=sum(1 for *_, y in samples[name] if y),
                 current_f1=cur,
             )
         )

@@ -29,6 +29,11 @@ class Question(BaseModel):
     cue_threshold: float = Field(
         default=0.5, ge=0.0, le=1.0, description="The threshold when the cue lexicon matched in the chunk."
     )
+    calibrated: bool = Field(
+        default=False,
+        description="Score relative to the chunk's mean P(Yes) over all questions (see thresholds.yaml).",
+    )
+    calibration_floor: float = Field(default=0.15, ge=0.0, le=1.0, description="See Thresholds.calibration_floor.")
 
 
 class Thresholds(BaseModel):
@@ -37,6 +42,18 @@ class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
     thresholds: dict[Category | Signal, float]
     cue_thresholds: dict[Category | Signal, float] = Field(default_factory=dict)
+    calibrate: list[Category | Signal] = Field(
+        default_factory=list,
+        description="Questions scored against the chunk's own yes-bias: P(Yes) minus the mean P(Yes) of every "
+        "question over the same chunk, plus 0.5.",
+    )
+    calibration_floor: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="A calibrated question keeps its raw P(Yes) when that is below this: relative scoring "
+        "ranks the questions of a chunk, it must not turn a clear No into a Yes.",
+    )
 
 
 class Manifest(BaseModel):
@@ -115,6 +132,8 @@ def _load(folder: Path) -> Prompts:
             question=text,
             threshold=cutoffs.get(name, 0.5),
             cue_threshold=cue_cutoffs.get(name, cutoffs.get(name, 0.5)),
+            calibrated=name in th.calibrate,
+            calibration_floor=th.calibration_floor,
         )
         for name, text in texts_by_name.items()
     }

@@ -72,3 +72,21 @@ def test_cli_tunes_on_the_matching_cases_only(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--case", "z*"])
     assert res.exit_code != 0
     assert "no case of" in res.output and "z*" in res.output
+
+
+def test_one_cue_bonus_is_shared_and_as_small_as_the_labels_allow() -> None:
+    # Cued positive 0.45 sits below the plain negative 0.5: only a bonus over 0.05 separates them,
+    # and the smallest such bonus on the grid is 0.075.
+    cases = [
+        _case("c1", ["fit"], {"fit": 0.45}, ["fit"]),
+        _case("c2", [], {"fit": 0.5}),
+        _case("c3", ["fit"], {"fit": 0.7}),
+        _case("c4", [], {"fit": 0.3}, ["fit"]),
+    ]
+    (row,) = [r for r in tune(cases) if r.name == "fit"]
+    assert row.f1 == 1.0
+    assert row.threshold == 0.5125  # between the plain negative 0.5 and the cued positive 0.45 + 0.075
+    assert row.cue_threshold == round(0.5125 - 0.075, 4)
+    # A fixed bonus of 0 cannot separate them.
+    (fixed,) = [r for r in tune(cases, cue_bonus=0.0) if r.name == "fit"]
+    assert fixed.f1 < 1.0 and fixed.threshold == fixed.cue_threshold

@@ -62,8 +62,38 @@ async def test_only_passing_questions_are_asked_for_evidence() -> None:
     assert [f.name for f in out.findings] == ["budget"]
     f = out.findings[0]
     assert f.sentence_ids == ["t2.1"] and f.severity == "high" and f.reason == "frozen"
-    assert out.scores["budget"] == pytest.approx(0.95)
+    # budget is calibrated: 0.95 above a chunk mean of (0.95 + 12 x 0.05) / 13, clamped to 1. ethics' 0.05
+    # is under the calibration floor, so it keeps its raw score; need_confirmed is never calibrated.
+    assert out.scores["budget"] == 1.0
     assert out.scores["ethics"] == pytest.approx(0.05)
+    assert out.scores["need_confirmed"] == pytest.approx(0.05)
+
+
+async def test_calibrated_questions_are_scored_against_the_chunk_mean() -> None:
+    """Two questions Yes at 0.8, the rest at 0.3 (above the floor): a calibrated question's score moves by
+    0.5 - mean; an uncalibrated one keeps its P(Yes); one under the floor keeps its own."""
+    prompts = PROMPTS.model_copy(deep=True)
+    for name, q in prompts.questions.items():
+        q.calibrated = name in ("ethics", "budget", "fit")
+        q.threshold = q.cue_threshold = 0.99  # nothing passes: this test is about scores
+    yes = {"ethics", "need_confirmed"}
+    low = {"fit"}
+    by_question = {q.question: name for name, q in prompts.questions.items()}
+
+    def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> ChatResult:
+        name = next(n for q, n in by_question.items() if q in messages[1]["content"])
+        p = 0.8 if name in yes else 0.1 if name in low else 0.3
+        return ChatResult(text="Yes", top_logprobs=[("Yes", math.log(p)), ("No", math.log(1 - p))])
+
+    out = await ChunkExtractor(FakeChat(responder=respond), prompts, max_reasks=0).run(
+        render_chunk(CALL, whole_chunk(CALL))
+    )
+    mean = (2 * 0.8 + 0.1 + 10 * 0.3) / 13
+    assert out.scores["ethics"] == pytest.approx(0.8 - mean + 0.5)
+    assert out.scores["budget"] == pytest.approx(0.3 - mean + 0.5)
+    assert out.scores["need_confirmed"] == pytest.approx(0.8)  # not calibrated
+    assert out.scores["fit"] == pytest.approx(0.1)  # under the floor: a clear No stays one
+    assert out.findings == []
 
 
 async def test_prefix_is_shared_and_question_comes_last() -> None:
