@@ -113,8 +113,9 @@ def tune(
         out.append(
             TunedThreshold(
                 name=name,
-                threshold=round(t, 4),
-                cue_threshold=round(t - bonus, 4),
+                # Cut-offs live in [0, 1] like the scores (prompts.Question validates that range).
+                threshold=round(min(1.0, max(0.0, t)), 4),
+                cue_threshold=round(min(1.0, max(0.0, t - bonus)), 4),
                 f1=f1,
                 precision=p,
                 recall=r,

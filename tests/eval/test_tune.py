@@ -90,3 +90,12 @@ def test_one_cue_bonus_is_shared_and_as_small_as_the_labels_allow() -> None:
     # A fixed bonus of 0 cannot separate them.
     (fixed,) = [r for r in tune(cases, cue_bonus=0.0) if r.name == "fit"]
     assert fixed.f1 < 1.0 and fixed.threshold == fixed.cue_threshold
+
+
+def test_cut_offs_stay_within_zero_and_one() -> None:
+    # Both calls have the flag, the cued one scoring only 0.1: the best plain cut-off is just under 0.2, so with
+    # a bonus of 0.3 the cue cut-off would be negative, which thresholds.yaml cannot hold.
+    cases = [_case("d1", ["fit"], {"fit": 0.1}, ["fit"]), _case("d2", ["fit"], {"fit": 0.2})]
+    (row,) = tune(cases, cue_bonus=0.3)
+    assert row.f1 == 1.0
+    assert row.threshold == 0.1999 and row.cue_threshold == 0.0
