@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 from analyzer.chunking import plan_chunks  # noqa: E402
 from analyzer.config import load_settings  # noqa: E402
 from analyzer.extraction.backends.localmodel import get_local_server  # noqa: E402
+from analyzer.extraction.extractor import _TEMPLATE_TAIL_TOKENS  # noqa: E402
 from analyzer.extraction.prompts import load_prompts  # noqa: E402
 from analyzer.pipeline import analyze_async, build_chat  # noqa: E402
 from analyzer.transcript import parse_file  # noqa: E402
@@ -44,8 +45,6 @@ DEFAULT = [
     (REPO / "fixtures/plain/discovery-budget-frozen.txt", ["Dana Reyes"]),
     (REPO / "evals/calls/b08-shieldops-mdr.txt", []),
 ]
-# Chat-template tokens after the user text (end of turn, assistant header), as in the extractor.
-_TEMPLATE_TAIL = 6
 
 
 class Recorder:
@@ -104,7 +103,6 @@ def main() -> None:
         log_start = server.log_path.stat().st_size
         started = time.perf_counter()
 
-
         async def run(p: Path = path, s: list[str] = seller) -> tuple[Any, Recorder]:
             # Built on the running loop, as the pipeline does; wrapped to record each request's layout.
             rec = Recorder(build_chat(settings, "local"))
@@ -120,7 +118,7 @@ def main() -> None:
         transcript_evaluated = 0
         if len(per_request) == len(rec.requests):
             for n, (body, tail) in zip(per_request, rec.requests, strict=True):
-                after = model_tokens(tail) + _TEMPLATE_TAIL
+                after = model_tokens(tail) + _TEMPLATE_TAIL_TOKENS
                 transcript_evaluated += min(max(0, n - after), model_tokens(body))
         else:
             transcript_evaluated = -1  # the log and the requests do not line up: no figure rather than a wrong one

@@ -239,7 +239,6 @@ def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) 
         # The scores were tuned as the run computed them: keep the calibration that produced them.
         calibrated = [n for n, q in prompts.questions.items() if q.calibrated]
         lines.append("calibrate: [" + ", ".join(calibrated) + "]")
-        floor = next((q.calibration_floor for q in prompts.questions.values()), 0.15)
-        lines.append(f"calibration_floor: {floor}")
+        lines.append(f"calibration_floor: {prompts.calibration_floor}")
         write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"wrote {write_to}")

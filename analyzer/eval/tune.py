@@ -98,8 +98,8 @@ def tune(
 
     ``cue_bonus`` fixes the shared bonus; by default the one of ``CUE_BONUSES`` with the best mean F1.
     """
-    names = [n for n in (*CATEGORIES, *SIGNALS) if samples_for(cases, n)]
-    samples = {n: samples_for(cases, n) for n in names}
+    samples = {n: s for n in (*CATEGORIES, *SIGNALS) if (s := samples_for(cases, n))}
+    names = list(samples)
     if not names:
         return []
     bonuses = (cue_bonus,) if cue_bonus is not None else CUE_BONUSES

@@ -228,8 +228,9 @@ class ChunkExtractor:
         # Below the floor the model said a clear No: relative scoring must not lift that over a threshold
         # on a chunk where it says No to everything (a confident model does).
         bias = sum(p for *_, p in scored) / len(scored) if scored else 0.5
+        floor = self.prompts.calibration_floor
         scored = [
-            (kind, name, q, min(1.0, max(0.0, p - bias + 0.5)) if q.calibrated and p >= q.calibration_floor else p)
+            (kind, name, q, min(1.0, max(0.0, p - bias + 0.5)) if q.calibrated and p >= floor else p)
             for kind, name, q, p in scored
         ]
         for kind, name, q, p in scored:

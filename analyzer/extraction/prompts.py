@@ -33,7 +33,6 @@ class Question(BaseModel):
         default=False,
         description="Score relative to the chunk's mean P(Yes) over all questions (see thresholds.yaml).",
     )
-    calibration_floor: float = Field(default=0.15, ge=0.0, le=1.0, description="See Thresholds.calibration_floor.")
 
 
 class Thresholds(BaseModel):
@@ -77,6 +76,7 @@ class Prompts(BaseModel):
     severity: str
     focus: str
     naive: str
+    calibration_floor: float = Field(default=0.15, description="See Thresholds.calibration_floor.")
     version_id: str = Field(description="Manifest version plus a hash of the question and template files.")
     thresholds_id: str = Field(description="Hash of thresholds.yaml.")
 
@@ -133,7 +133,6 @@ def _load(folder: Path) -> Prompts:
             threshold=cutoffs.get(name, 0.5),
             cue_threshold=cue_cutoffs.get(name, cutoffs.get(name, 0.5)),
             calibrated=name in th.calibrate,
-            calibration_floor=th.calibration_floor,
         )
         for name, text in texts_by_name.items()
     }
@@ -154,6 +153,7 @@ def _load(folder: Path) -> Prompts:
         severity=texts["severity.md"].rstrip("\n"),
         focus=texts["focus.md"].rstrip("\n"),
         naive=texts["naive.md"],
+        calibration_floor=th.calibration_floor,
         version_id=f"{manifest.version}-{h.hexdigest()[:10]}",
         thresholds_id=thresholds_id,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -14,7 +15,7 @@ from analyzer.eval.suite import Expected
 from analyzer.eval.tune import _f1, samples_for, tune
 
 
-def _case(cid: str, flags: list[str], scores: dict[str, float], cues: list[str] = ()) -> CaseResult:  # type: ignore[assignment]
+def _case(cid: str, flags: list[str], scores: dict[str, float], cues: Sequence[str] = ()) -> CaseResult:
     return CaseResult(
         id=cid,
         transcript=f"{cid}.txt",
