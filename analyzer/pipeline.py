@@ -17,7 +17,7 @@ from analyzer._errors import AnalyzerError, BackendError, ConfigError, Extractio
 from analyzer.chunking import plan_chunks
 from analyzer.config import Settings, load_settings
 from analyzer.extraction.backends.chat import ChatModel, ChatResult, FakeChat, Message, OpenAIChat
-from analyzer.extraction.cache import CachedChat, ResponseCache
+from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
 from analyzer.extraction.extractor import ChunkExtractor, render_chunk
 from analyzer.extraction.findings import ChunkFailure, Findings, Flag, GroundingStats, SignalFinding, Usage
 from analyzer.extraction.grounding import ground
@@ -310,7 +310,9 @@ async def analyze_async(
             # analyses (the local model itself starts lazily, so this is cheap).
             chat = build_chat(settings, name)
         if cache_on:
-            chat = CachedChat(chat, _cache(settings), namespace=prompts.version_id)
+            # Not keyed on the prompt version: the messages already hold every prompt's text, so a prompt
+            # round that edits one question re-asks only that question (see cache.py).
+            chat = CachedChat(chat, _cache(settings), namespace=CACHE_NAMESPACE)
         if name == "naive":
             from analyzer.extraction.naive import extract_naive
 

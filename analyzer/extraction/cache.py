@@ -1,7 +1,9 @@
 """A persistent response cache (SQLite in the user folder) in front of any ChatModel.
 
-The key covers everything that can change an answer: backend, model, prompt version, the messages,
-the schema and the request settings. A re-run over the same calls therefore makes no LLM call.
+The key covers everything that can change an answer: backend, model, the messages, the schema and the
+request settings. The messages carry the full text of every prompt file involved, so the key is addressed
+by content: editing one question re-asks that question only, and every other cached answer stays valid.
+A re-run over the same calls therefore makes no LLM call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message
 
+# Changes only when the stored format or the key's make-up changes (old entries then simply miss).
+CACHE_NAMESPACE = "walkaway-cache-2"
 
 class ResponseCache:
     """Key/value store of ChatResults; safe for threads and several processes (WAL mode)."""

@@ -158,3 +158,20 @@ async def test_an_invalid_answer_is_not_kept_in_the_response_cache(tmp_path) -> 
     out = await ChunkExtractor(CachedChat(replay, cache, namespace="v"), PROMPTS, max_reasks=0).run(rendered)
     assert [f.name for f in out.findings] == ["budget"]
     assert len(replay.calls) == 1  # only the evidence request that had been answered badly is asked again
+
+
+async def test_editing_one_question_re_asks_only_that_question(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
+
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    rendered = render_chunk(CALL, whole_chunk(CALL))
+    first = FakeChat(responder=responder_for(set(), {}))
+    await ChunkExtractor(CachedChat(first, cache, namespace=CACHE_NAMESPACE), PROMPTS, max_reasks=0).run(rendered)
+    assert len(first.calls) == len(CATEGORIES) + len(SIGNALS)
+    edited = PROMPTS.model_copy(deep=True)
+    edited.questions["ethics"].question = "Does the prospect ask the seller for a personal payment?"
+    second = FakeChat(["No"])
+    await ChunkExtractor(CachedChat(second, cache, namespace=CACHE_NAMESPACE), edited, max_reasks=0).run(rendered)
+    # The cache is addressed by the request's content: the 12 unchanged questions are answered from it.
+    assert len(second.calls) == 1
+    assert "personal payment" in second.calls[0]["messages"][-1]["content"]

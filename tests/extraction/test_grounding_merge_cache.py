@@ -69,4 +69,4 @@ async def test_cache_answers_repeat_requests_without_the_model(tmp_path) -> None
     assert second.top_logprobs == first.top_logprobs
     other_ns = CachedChat(inner, ResponseCache(tmp_path / "c.sqlite3"), namespace="v2")
     await other_ns.complete(msgs, max_tokens=1, top_logprobs=5)
-    assert len(inner.calls) == 2  # a new prompt version never reuses old answers
+    assert len(inner.calls) == 2  # another namespace (cache format) never reuses old answers
