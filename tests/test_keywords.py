@@ -144,3 +144,32 @@ def test_curly_apostrophes_match() -> None:
 def test_lexicon_covers_the_taxonomy() -> None:
     assert set(FLAG_CUES) == set(CATEGORIES)
     assert set(SIGNAL_CUES) == set(SIGNALS)
+
+
+def test_send_it_to_me_is_not_a_request_for_money() -> None:
+    call = _call(
+        ("Ana", "prospect", ["Send the order form to me and I'll sign it this week."]),
+        ("Ana", "prospect", ["The fee gets paid to me directly, nobody else at the firm needs to know."]),
+    )
+    assert find_cues(call)["ethics"] == ["t2.1"]
+
+
+def test_a_strong_cue_raises_the_severity_of_a_flag_the_model_found() -> None:
+    from analyzer.extraction.findings import Evidence, Flag
+    from analyzer.extraction.keywords import raise_severity_from_cues
+
+    call = _call(
+        ("Sam", "seller", ["Thanks for your time."]),
+        ("Ana", "prospect", ["We have budget.", "There is a finder's fee for me, off the books."]),
+    )
+    ev = Evidence(sentence_id="t2.1", turn_id="t2", speaker="Ana", role="prospect", quote="We have budget.")
+    found = [
+        Flag(category="ethics", severity="medium", evidence=[ev]),
+        Flag(category="fit", severity="medium", evidence=[ev]),
+    ]
+    ethics, fit = raise_severity_from_cues(found, call)
+    assert ethics.severity == "high" and [e.sentence_id for e in ethics.evidence] == ["t2.1", "t2.2"]
+    assert "kickback" in ethics.rationale
+    assert fit == found[1]  # no fit cue in the call: the model's rating stands
+    # A cue alone never creates a flag.
+    assert raise_severity_from_cues([], call) == []

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from analyzer.extraction.findings import Evidence, Findings, Flag, GroundingStats, SignalFinding
+from analyzer.extraction.merge import evidence_order
 from analyzer.taxonomy import CATEGORIES, SEVERITY_RANK, SIGNALS, Category, Severity, Signal
 from analyzer.transcript.model import Transcript, Turn
 
@@ -167,12 +168,17 @@ FLAG_CUES: dict[Category, tuple[Cue, ...]] = {
         ),
         _cue(
             "pay me directly",
-            r"\b(?:to me|me directly|my personal (?:account|card)|my own account|straight to me|a cut for me)\b",
+            # "to me" alone also matches "send the order form to me": only money going to the contact counts.
+            r"\b(?:pay|paid|payment|wire|transfer|invoice|cut|fee|commission|cash|money)\b[^.?!]{0,25}"
+            r"\b(?:to me|me directly|straight to me|for me)\b"
+            r"|\bmy (?:personal|own|private) (?:account|card)\b|\ba (?:little )?(?:cut|something) for me\b",
             "high",
         ),
         _cue(
             "nobody needs to know",
-            r"\bnobody (?:else )?(?:needs|has|would need) to know\b|\bno one (?:else )?(?:needs|has) to know\b",
+            r"\b(?:nobody|no one|no-one)\b[^.?!]{0,25}\b(?:needs|has|would need) to know\b"
+            r"|\b(?:board|boss|owner|company|anyone|anybody|they|he|she|finance|procurement|legal|management)\b"
+            r"[^.?!]{0,15}\b(?:doesn't|does not|don't|do not) (?:need|have) to know\b",
             "high",
         ),
         _cue("keep it between us", r"\b(?:keep (?:this|it|that) between us|off the record|keep (?:this|it) quiet)\b"),
@@ -516,3 +522,41 @@ def extract_keywords(transcript: Transcript) -> Findings:
         model=MODEL,
         prompt_version=MODEL,
     )
+
+
+def raise_severity_from_cues(flags: list[Flag], transcript: Transcript) -> list[Flag]:
+    """Flags the model raised, each at least as severe as the strongest cue phrase of its category that the
+    prospect side said anywhere in the call.
+
+    The small model rates almost every flag ``medium`` (evals/README.md), so a spoken "finder's fee" or
+    "budget is frozen until next year" would never reach ``high``. The cue alone never creates a flag
+    (the model must have found the category); it only sets how serious the flag is, and the matched
+    sentence joins the evidence so the report shows why.
+    """
+    hits = _scan(transcript)
+    out: list[Flag] = []
+    for flag in flags:
+        found = hits.get(flag.category, [])
+        if not found or flag.downgraded:
+            out.append(flag)
+            continue
+        top = max((c.severity for *_, c in found), key=lambda s: SEVERITY_RANK[s])
+        if SEVERITY_RANK[top] <= SEVERITY_RANK[flag.severity]:
+            out.append(flag)
+            continue
+        strongest = [(t, sid, text, c) for t, sid, text, c in found if c.severity == top]
+        have = {e.sentence_id for e in flag.evidence}
+        extra = [_evidence(t, sid, text) for t, sid, text, _ in strongest if sid not in have]
+        names = ", ".join(dict.fromkeys(c.name for *_, c in strongest))
+        rationale = f"{flag.rationale} (severity {top}: the prospect said {names})".strip()
+        out.append(
+            flag.model_copy(
+                update={
+                    "severity": top,
+                    "rationale": rationale,
+                    "evidence": sorted([*flag.evidence, *extra], key=evidence_order),
+                }
+            )
+        )
+    return out
+

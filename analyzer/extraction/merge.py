@@ -10,7 +10,8 @@ from analyzer.extraction.findings import Evidence, Flag, SignalFinding
 from analyzer.taxonomy import CATEGORIES, SEVERITY_RANK, SIGNALS
 
 
-def _order(e: Evidence) -> tuple[int, int]:
+def evidence_order(e: Evidence) -> tuple[int, int]:
+    """Transcript order of a piece of evidence (turn, then sentence)."""
     turn, _, sent = e.sentence_id.lstrip("t").partition(".")
     return int(turn or 0), int(sent or 0)
 
@@ -20,7 +21,7 @@ def _union(groups: list[list[Evidence]], limit: int = 5) -> list[Evidence]:
     for g in groups:
         for e in g:
             seen.setdefault(e.sentence_id, e)
-    return sorted(seen.values(), key=_order)[:limit]
+    return sorted(seen.values(), key=evidence_order)[:limit]
 
 
 def merge_flags(flags: list[Flag]) -> list[Flag]:
