@@ -172,7 +172,7 @@ async def extract_findings(
     """Chunk, ask, ground and merge. A failing chunk is recorded, not fatal, unless every chunk fails."""
     chunks = plan_chunks(transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
     context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
-    from analyzer.extraction.keywords import find_cues
+    from analyzer.extraction.keywords import find_cues, raise_severity_from_cues
 
     extractor = ChunkExtractor(
         chat, prompts, max_reasks=settings.max_reasks, context=context, cues=find_cues(transcript)
@@ -213,7 +213,8 @@ async def extract_findings(
     usage.seconds = time.perf_counter() - started
     usage.cost_usd = _cost(settings, usage)
     return Findings(
-        flags=merge_flags(flags),
+        # The model finds the flag; a strong cue phrase of the same category sets how serious it is.
+        flags=raise_severity_from_cues(merge_flags(flags), transcript),
         signals=merge_signals(signals),
         grounding=stats,
         usage=usage,

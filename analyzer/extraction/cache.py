@@ -22,6 +22,7 @@ from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message
 # Changes only when the stored format or the key's make-up changes (old entries then simply miss).
 CACHE_NAMESPACE = "walkaway-cache-2"
 
+
 class ResponseCache:
     """Key/value store of ChatResults; safe for threads and several processes (WAL mode)."""
 

@@ -157,6 +157,9 @@ class ChunkExtractor:
         self.cues = cues or {}
 
     def _focus(self, rendered: RenderedChunk, name: str) -> list[int]:
+        q = self.prompts.questions.get(name)
+        if q is not None and not q.focus:
+            return []
         wanted = set(self.cues.get(name, ()))
         return [n for n, sid in rendered.numbers.items() if sid in wanted][:4]
 

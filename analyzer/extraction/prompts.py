@@ -33,6 +33,7 @@ class Question(BaseModel):
         default=False,
         description="Score relative to the chunk's mean P(Yes) over all questions (see thresholds.yaml).",
     )
+    focus: bool = Field(default=True, description="Point the model at the sentences the cue lexicon matched.")
 
 
 class Thresholds(BaseModel):
@@ -63,6 +64,10 @@ class Manifest(BaseModel):
     top_logprobs: int = Field(default=10, ge=2, le=20)
     categories: dict[Category, str]
     signals: dict[Signal, str]
+    unfocused: list[Category | Signal] = Field(
+        default_factory=list,
+        description="Questions asked without pointing the model at the cue lexicon's sentences.",
+    )
 
 
 class Prompts(BaseModel):
@@ -133,6 +138,7 @@ def _load(folder: Path) -> Prompts:
             threshold=cutoffs.get(name, 0.5),
             cue_threshold=cue_cutoffs.get(name, cutoffs.get(name, 0.5)),
             calibrated=name in th.calibrate,
+            focus=name not in manifest.unfocused,
         )
         for name, text in texts_by_name.items()
     }

@@ -175,3 +175,36 @@ async def test_editing_one_question_re_asks_only_that_question(tmp_path) -> None
     # The cache is addressed by the request's content: the 12 unchanged questions are answered from it.
     assert len(second.calls) == 1
     assert "personal payment" in second.calls[0]["messages"][-1]["content"]
+
+
+async def test_an_unfocused_question_is_not_pointed_at_cue_sentences() -> None:
+    rendered = render_chunk(CALL, whole_chunk(CALL))
+    edited = PROMPTS.model_copy(deep=True)
+    edited.questions["authority"].focus = False
+    cues = {"budget": ["t2.1"], "authority": ["t4.1"]}
+    chat = FakeChat(responder=responder_for(set(), {}))
+    out = await ChunkExtractor(chat, edited, max_reasks=0, cues=cues).run(rendered)
+    asked = {
+        n: c["messages"][-1]["content"]
+        for c in chat.calls
+        for n in ("budget", "authority")
+        if PROMPTS.questions[n].question in c["messages"][-1]["content"]
+    }
+    assert "Look closely at sentences [3]" in asked["budget"]
+    assert "Look closely" not in asked["authority"]
+    # Only a focused question counts as cue-matched, so only it is held to the cue cut-off.
+    assert out.cue_hits == {"budget"}
+
+
+def test_the_manifest_names_unfocused_questions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from analyzer.extraction.prompts import DEFAULT_DIR
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(DEFAULT_DIR, folder)
+    manifest = folder / "manifest.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("unfocused: [authority, prospect_declined]", "unfocused: [fit]"))
+    loaded = load_prompts(folder)
+    assert not loaded.questions["fit"].focus and loaded.questions["budget"].focus
