@@ -172,10 +172,11 @@ async def extract_findings(
     """Chunk, ask, ground and merge. A failing chunk is recorded, not fatal, unless every chunk fails."""
     chunks = plan_chunks(transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
     context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
-    from analyzer.extraction.keywords import find_cues, raise_severity_from_cues
+    from analyzer.extraction.keywords import find_cues, raise_severity_from_cues, scan_cues
 
+    lexicon_hits = scan_cues(transcript)
     extractor = ChunkExtractor(
-        chat, prompts, max_reasks=settings.max_reasks, context=context, cues=find_cues(transcript)
+        chat, prompts, max_reasks=settings.max_reasks, context=context, cues=find_cues(lexicon_hits)
     )
     stats = GroundingStats()
     usage = Usage(transcript_tokens=count_tokens(transcript.text()))
@@ -214,7 +215,7 @@ async def extract_findings(
     usage.cost_usd = _cost(settings, usage)
     return Findings(
         # The model finds the flag; a strong cue phrase of the same category sets how serious it is.
-        flags=raise_severity_from_cues(merge_flags(flags), transcript),
+        flags=raise_severity_from_cues(merge_flags(flags), lexicon_hits),
         signals=merge_signals(signals),
         grounding=stats,
         usage=usage,

@@ -156,7 +156,7 @@ def test_send_it_to_me_is_not_a_request_for_money() -> None:
 
 def test_a_strong_cue_raises_the_severity_of_a_flag_the_model_found() -> None:
     from analyzer.extraction.findings import Evidence, Flag
-    from analyzer.extraction.keywords import raise_severity_from_cues
+    from analyzer.extraction.keywords import raise_severity_from_cues, scan_cues
 
     call = _call(
         ("Sam", "seller", ["Thanks for your time."]),
@@ -167,12 +167,12 @@ def test_a_strong_cue_raises_the_severity_of_a_flag_the_model_found() -> None:
         Flag(category="ethics", severity="medium", evidence=[ev]),
         Flag(category="fit", severity="medium", evidence=[ev]),
     ]
-    ethics, fit = raise_severity_from_cues(found, call)
+    ethics, fit = raise_severity_from_cues(found, scan_cues(call))
     assert ethics.severity == "high" and [e.sentence_id for e in ethics.evidence] == ["t2.1", "t2.2"]
     assert "kickback" in ethics.rationale
     assert fit == found[1]  # no fit cue in the call: the model's rating stands
     # A cue alone never creates a flag.
-    assert raise_severity_from_cues([], call) == []
+    assert raise_severity_from_cues([], scan_cues(call)) == []
 
 
 def test_an_injected_instruction_is_not_a_cue() -> None:

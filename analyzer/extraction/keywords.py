@@ -466,9 +466,14 @@ def _matches(cue: Cue, text: str) -> bool:
     return False
 
 
-def _scan(transcript: Transcript) -> dict[str, list[tuple[Turn, str, str, Cue]]]:
-    """Every label -> the (turn, sentence id, text, first matching cue) hits, in transcript order."""
-    hits: dict[str, list[tuple[Turn, str, str, Cue]]] = {k: [] for k in (*CATEGORIES, *SIGNALS)}
+CueHits = dict[str, list[tuple[Turn, str, str, Cue]]]
+"""Every label -> the (turn, sentence id, text, strongest matching cue) hits, in transcript order."""
+
+
+def scan_cues(transcript: Transcript) -> CueHits:
+    """Match the lexicon against every prospect-side sentence once (tens of ms on a long call): the
+    pipeline scans once and derives both the question focus and the cue severities from the result."""
+    hits: CueHits = {k: [] for k in (*CATEGORIES, *SIGNALS)}
     lexicon: dict[str, tuple[Cue, ...]] = dict((*FLAG_CUES.items(), *SIGNAL_CUES.items()))
     for turn, sid, text in _units(transcript):
         norm = text.translate(_APOSTROPHES)
@@ -481,10 +486,11 @@ def _scan(transcript: Transcript) -> dict[str, list[tuple[Turn, str, str, Cue]]]
     return hits
 
 
-def find_cues(transcript: Transcript) -> dict[str, list[str]]:
+def find_cues(transcript: Transcript | CueHits) -> dict[str, list[str]]:
     """Every category and signal (all keys present) -> ids of the prospect-side sentences whose cues
     matched, in transcript order. The LLM pipeline uses it to focus questions on likely evidence."""
-    return {label: [sid for _, sid, _, _ in found] for label, found in _scan(transcript).items()}
+    hits = scan_cues(transcript) if isinstance(transcript, Transcript) else transcript
+    return {label: [sid for _, sid, _, _ in found] for label, found in hits.items()}
 
 
 def _evidence(turn: Turn, sid: str, text: str) -> Evidence:
@@ -496,7 +502,7 @@ def _evidence(turn: Turn, sid: str, text: str) -> Evidence:
 def extract_keywords(transcript: Transcript) -> Findings:
     """Deterministic findings from cue phrases: one flag per category with a match (severity = the highest
     matched cue's), one signal finding per signal with a match, each citing the matched sentences."""
-    hits = _scan(transcript)
+    hits = scan_cues(transcript)
     flags: list[Flag] = []
     for category in CATEGORIES:
         found = hits[category]
@@ -535,16 +541,15 @@ def extract_keywords(transcript: Transcript) -> Findings:
     )
 
 
-def raise_severity_from_cues(flags: list[Flag], transcript: Transcript) -> list[Flag]:
+def raise_severity_from_cues(flags: list[Flag], hits: CueHits) -> list[Flag]:
     """Flags the model raised, each at least as severe as the strongest cue phrase of its category that the
     prospect side said anywhere in the call.
 
     The small model rates almost every flag ``medium`` (evals/README.md), so a spoken "finder's fee" or
     "budget is frozen until next year" would never reach ``high``. The cue alone never creates a flag
     (the model must have found the category); it only sets how serious the flag is, and the matched
-    sentence joins the evidence so the report shows why.
+    sentence joins the evidence so the report shows why. ``hits`` is ``scan_cues`` of the call.
     """
-    hits = _scan(transcript)
     out: list[Flag] = []
     for flag in flags:
         found = hits.get(flag.category, [])
