@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 import click
 
-from analyzer._errors import AnalyzerError
+from analyzer._errors import EXIT_INTERNAL, EXIT_USAGE, AnalyzerError
 
 
 class _Group(click.Group):
@@ -21,6 +23,23 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except RecursionError:
+            click.echo("error: the input is nested too deeply to process", err=True)
+            ctx.exit(EXIT_USAGE)
+        except Exception as exc:
+            # A bug, not bad input: still one sentence for the user, the traceback only on request.
+            if os.environ.get("WALKAWAY_DEBUG"):
+                traceback.print_exc()
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            at = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+            click.echo(
+                f"error: internal error ({type(exc).__name__}{at}: {str(exc)[:200]}); this is a bug in walkaway, "
+                "please report it (WALKAWAY_DEBUG=1 shows the traceback)",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=_Group)

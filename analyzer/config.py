@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analyzer._errors import ConfigError
@@ -43,19 +43,42 @@ class Settings(BaseSettings):
         description="API key for the openai backend (WALKAWAY_API_KEY, else OPENAI_API_KEY).",
     )
     model: str | None = Field(default=None, description="Model name; the local backend ignores it.")
-    request_timeout: float = Field(default=120.0, description="Seconds before one LLM request times out.")
-    max_retries: int = Field(default=4, description="Retries on 429/5xx/timeouts, with backoff.")
-    max_reasks: int = Field(default=2, description="Re-asks when the output is invalid JSON or off-schema.")
-    max_file_bytes: int = Field(default=20_000_000, description="Transcripts larger than this are refused.")
-    chunk_tokens: int = Field(default=1800, description="Token budget of the transcript part of one chunk.")
-    chunk_overlap_tokens: int = Field(default=120, description="Tokens of context repeated between chunks.")
+    request_timeout: float = Field(
+        default=120.0, gt=0, le=3600, description="Seconds before one LLM request times out."
+    )
+    max_retries: int = Field(
+        default=4,
+        ge=0,
+        le=10,
+        description="The one retry budget: further attempts of one request after a 429, a 5xx, a timeout, a "
+        "dropped connection or a cut-off body, with exponential backoff that honours Retry-After. Applied in "
+        "one place (OpenAIChat.complete); nothing above it retries a request again.",
+    )
+    max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks when the output is invalid JSON or off-schema.")
+    max_file_bytes: int = Field(default=20_000_000, ge=1, description="Transcripts larger than this are refused.")
+    chunk_tokens: int = Field(
+        default=1800, ge=100, le=100_000, description="Token budget of the transcript part of one chunk."
+    )
+    chunk_overlap_tokens: int = Field(
+        default=120, ge=0, le=10_000, description="Tokens of context repeated between chunks."
+    )
     cache: bool = Field(default=True, description="Use the SQLite response cache.")
-    local_ctx: int = Field(default=8192, description="Context window of the embedded llama.cpp server.")
-    local_threads: int | None = Field(default=None, description="Threads for the local model (default: all cores).")
-    local_start_timeout: float = Field(default=180.0, description="Seconds to wait for the local server.")
+    local_ctx: int = Field(
+        default=8192, ge=2048, le=131_072, description="Context window of the embedded llama.cpp server."
+    )
+    local_threads: int | None = Field(
+        default=None, ge=1, le=512, description="Threads for the local model (default: all cores)."
+    )
+    local_start_timeout: float = Field(default=180.0, gt=0, description="Seconds to wait for the local server.")
     price_per_mtok_in: float = Field(default=0.0, description="USD per million prompt tokens (cost estimate).")
     price_per_mtok_out: float = Field(default=0.0, description="USD per million generated tokens.")
     price_per_mtok_cached: float = Field(default=0.0, description="USD per million cached prompt tokens.")
+
+    @model_validator(mode="after")
+    def _overlap_below_budget(self) -> Settings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        return self
 
     def resolved_backend(self) -> BackendName:
         """CLI flag / env first, then 'openai' if an endpoint is configured, else the embedded 'local'."""
@@ -76,5 +99,6 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**clean)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err.get("loc", ())) or "settings"
-        raise ConfigError(f"invalid setting {field}: {err.get('msg', 'bad value')}") from None
+        field = ".".join(str(p) for p in err.get("loc", ()))
+        name = f"WALKAWAY_{field.upper()}" if field else "settings"
+        raise ConfigError(f"invalid setting {name}: {err.get('msg', 'bad value')}") from None

@@ -191,7 +191,9 @@ async def extract_findings(
         try:
             result = await extractor.run(render_chunk(transcript, chunk))
         except (ExtractionError, BackendError) as exc:
-            failures.append(ChunkFailure(chunk_id=chunk.index, error=str(exc)))
+            failures.append(
+                ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError))
+            )
             errors.append(exc)
             continue
         usage.add(

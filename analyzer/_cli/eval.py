@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from analyzer._errors import ConfigError
+from analyzer._errors import EXIT_BACKEND, EXIT_NO, ConfigError
 from analyzer.eval.compare import compare_runs
 from analyzer.eval.junit import write_junit
 from analyzer.eval.records import CaseRun
@@ -58,7 +58,12 @@ def command() -> None:
 
 @command.command(name="run", hidden=True)
 @click.argument("suite_path", metavar="SUITE.yaml", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--backend", default=None, help="LLM backend (local, openai, keywords, naive...); default from settings.")
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "openai", "fake", "keywords", "naive"]),
+    default=None,
+    help="LLM backend; default from settings (WALKAWAY_BACKEND, else openai with an endpoint, else local).",
+)
 @click.option("--model", default=None, help="Model name passed to the backend.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Runs per case.")
 @click.option(
@@ -95,7 +100,10 @@ def run_command(
     junit_path: Path | None,
     case_ids: tuple[str, ...],
 ) -> None:
-    """Run SUITE.yaml: write results.json and report.html, print the summary, exit 1 on a missed threshold."""
+    """Run SUITE.yaml: write results.json and report.html, print the summary.
+
+    Exits 1 on a missed threshold or when any case errored, 3 when every analysis failed on the backend.
+    """
     suite = load_suite(suite_path).select(list(case_ids))
     backend_name = backend
     if backend_name is None:
@@ -146,10 +154,24 @@ def run_command(
 
     print_summary(results, Console(file=sys.stdout))
     click.echo(f"results: {out / 'results.json'}  report: {out / 'report.html'}")
+    runs = [r for c in results.cases for r in c.runs]
+    errored = [r for r in runs if r.error is not None]
+    if runs and len(errored) == len(runs) and all(r.error_type in _BACKEND_ERRORS for r in errored):
+        click.echo(f"error: every analysis failed on the backend, e.g. {errored[0].error}", err=True)
+        click.get_current_context().exit(EXIT_BACKEND)
+    code = 0
+    if errored:
+        click.echo(f"{len(errored)} of {len(runs)} analyses errored (see results.json)", err=True)
+        code = EXIT_NO
     if not results.passed:
         missed = [t.metric for t in results.thresholds if not t.passed]
         click.echo(f"threshold missed: {', '.join(missed)}", err=True)
-        click.get_current_context().exit(1)
+        code = EXIT_NO
+    if code:
+        click.get_current_context().exit(code)
+
+
+_BACKEND_ERRORS = ("BackendError", "ExtractionError")
 
 
 @command.command(name="compare")
@@ -201,10 +223,10 @@ def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) 
     if case_globs:
         cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, g) for g in case_globs)]
         if not cases:
-            raise click.ClickException(f"no case of {run} matches {', '.join(case_globs)}")
+            raise ConfigError(f"no case of {run} matches {', '.join(case_globs)}")
     rows = tune(cases, current)
     if not rows:
-        raise click.ClickException(f"{run} has no per-question scores (run it with an LLM backend first)")
+        raise ConfigError(f"{run} has no per-question scores (run it with an LLM backend first)")
     table = Table(title=f"Tuned thresholds (F1 over {len(cases)} cases of this run)")
     for col in ("question", "current", "current F1", "tuned (no cue / cue)", "F1", "precision", "recall", "support"):
         table.add_column(col, justify="left" if col == "question" else "right")
@@ -240,5 +262,9 @@ def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) 
         calibrated = [n for n, q in prompts.questions.items() if q.calibrated]
         lines.append("calibrate: [" + ", ".join(calibrated) + "]")
         lines.append(f"calibration_floor: {prompts.calibration_floor}")
-        write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        try:
+            write_to.parent.mkdir(parents=True, exist_ok=True)
+            write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{write_to}: cannot write the thresholds ({exc.strerror})") from None
         click.echo(f"wrote {write_to}")

@@ -2,17 +2,19 @@
 
 Layers of resilience, innermost first:
 
-1. the pipeline's openai client retries each request on 429/5xx/timeouts with backoff, honouring
-   Retry-After (``Settings.max_retries``), and re-asks on off-schema output (``Settings.max_reasks``);
-2. this engine retries a whole transcript (``item_retries``) when the pipeline still gave up with a
-   ``BackendError``/``ExtractionError`` or returned an incomplete report: the response cache answers the
-   calls that already succeeded, so a retry only repeats what failed. After unusable model output
-   (``ExtractionError``, or an incomplete report) the retry bypasses the response cache
-   (``use_cache=False``): the cache also holds the off-schema answers and the re-asks that followed
-   them, so replaying it would fail the same way;
-3. a Retry-After seen in a failure pauses every worker, not just the one that met it.
+1. transport failures (429, 5xx, timeouts, dropped connections, cut-off bodies) are retried in exactly
+   one place, ``OpenAIChat.complete``, within one budget (``Settings.max_retries`` further attempts per
+   request, exponential backoff honouring Retry-After). When that budget is spent the request fails with
+   a ``BackendError`` and nothing above retries it again: no layer multiplies the budget;
+2. the extractor re-asks on off-schema output (``Settings.max_reasks``): a content retry, not a transport one;
+3. this engine retries a whole transcript (``item_retries``) only when the model's *output* stayed
+   unusable: an ``ExtractionError``, or a report made incomplete by one. Such a retry bypasses the
+   response cache (``use_cache=False``): the cache also holds the off-schema answers and the re-asks that
+   followed them, so replaying it would fail the same way;
+4. a Retry-After seen in a failure pauses every worker, not just the one that met it.
 
-Bad input (``TranscriptError``) and bad settings (``ConfigError``) are never retried: they cannot improve.
+Bad input (``TranscriptError``), bad settings (``ConfigError``) and a backend that kept failing
+(``BackendError``) are never retried here: the first two cannot improve, and the last already spent its budget.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analyzer._errors import ConfigError, ExtractionError, TranscriptError
+from analyzer._errors import BackendError, ConfigError, ExtractionError, TranscriptError
 from analyzer.batch.ratelimit import RateLimiter
 from analyzer.config import Settings
 from analyzer.report.model import Report
@@ -37,7 +39,7 @@ AnalyzeFn = Callable[..., Awaitable[Report]]
 ``seller``, ``seller_domain``, ``backend``, and on some retries ``use_cache=False``; returns a ``Report``."""
 
 # Errors that say the input or the configuration is wrong; retrying cannot help.
-_PERMANENT: tuple[type[BaseException], ...] = (TranscriptError, ConfigError)
+_PERMANENT: tuple[type[BaseException], ...] = (TranscriptError, ConfigError, BackendError)
 
 # First guesses for the rate limiter before any analysis has finished (see _Estimates).
 _INITIAL_CALLS_PER_ITEM = 8.0
@@ -208,7 +210,13 @@ class Engine:
         while True:
             try:
                 report = await self._attempt(path, data, filename, seller, seller_domain, size, bypass_cache)
-            except _PERMANENT:
+            except _PERMANENT as exc:
+                hinted = retry_after_seconds(exc) if isinstance(exc, BackendError) else None
+                if hinted is not None:
+                    # Not retried (its budget is spent), but the endpoint asked everyone to wait.
+                    for limiter in (self.rpm, self.tpm):
+                        if limiter is not None:
+                            limiter.pause(hinted)
                 raise
             except Exception as exc:
                 if attempt >= self.item_retries:
@@ -216,7 +224,7 @@ class Engine:
                 bypass_cache = bypass_cache or isinstance(exc, ExtractionError)
                 await self._backoff(attempt, exc)
             else:
-                if report.complete or attempt >= self.item_retries:
+                if report.complete or report.backend_failed or attempt >= self.item_retries:
                     return report
                 log.info("incomplete report for %s (%s); retrying", filename or path, report.chunk_failures)
                 bypass_cache = True

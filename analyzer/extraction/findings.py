@@ -98,6 +98,11 @@ class ChunkFailure(BaseModel):
 
     chunk_id: int
     error: str
+    backend: bool = Field(
+        default=False,
+        description="True when the endpoint kept failing (the request's retry budget is spent, nothing above "
+        "retries it); False when the model's output stayed unusable.",
+    )
 
 
 class Findings(BaseModel):

@@ -1,7 +1,9 @@
 """Prompt files (``prompts/``) loaded and validated; the code only fills them.
 
-The folder can be overridden with ``WALKAWAY_PROMPTS_DIR``. Its version id is the manifest's
-``version`` plus a hash of every file, so any edit to a prompt changes report metadata and cache keys.
+The shipped folder is found with ``importlib.resources``: an installed wheel carries the repository's
+top-level ``prompts/`` as ``analyzer/prompts/`` (``package-dir`` in ``pyproject.toml``); a source checkout
+or an editable install reads ``prompts/`` beside the package. ``WALKAWAY_PROMPTS_DIR`` overrides both.
+Its version id is the manifest's ``version`` plus a hash of every file, so any edit to a prompt changes report metadata and cache keys.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -17,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from analyzer._errors import ConfigError
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Category, Signal
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "prompts"
+_CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _FILES = ("system.md", "question.md", "evidence.md", "severity.md", "focus.md", "naive.md")
 
 
@@ -91,10 +94,19 @@ class Prompts(BaseModel):
         return f"{self.version_id}+t{self.thresholds_id}"
 
 
+def shipped_prompts_dir() -> Path:
+    """The prompt folder that came with this installation (wheel, sdist or checkout)."""
+    shipped = resources.files("analyzer").joinpath("prompts")
+    # Wheels are always installed unzipped, so the traversable is a real folder on disk.
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return _CHECKOUT_DIR
+
+
 def prompts_dir() -> Path:
-    """The folder prompts are read from."""
+    """The folder prompts are read from: ``WALKAWAY_PROMPTS_DIR`` if set, else the shipped one."""
     env = os.environ.get("WALKAWAY_PROMPTS_DIR")
-    return Path(env) if env else DEFAULT_DIR
+    return Path(env) if env else shipped_prompts_dir()
 
 
 @lru_cache(maxsize=8)

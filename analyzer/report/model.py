@@ -66,6 +66,9 @@ class Report(BaseModel):
     grounding: GroundingStats = Field(default_factory=GroundingStats)
     usage: Usage = Field(default_factory=Usage)
     chunk_failures: list[str] = Field(default_factory=list)
+    backend_failed: bool = Field(
+        default=False, description="A chunk failed because the backend kept failing after its retry budget."
+    )
     backend: str = ""
     model: str = ""
     prompt_version: str = ""

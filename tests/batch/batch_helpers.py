@@ -19,8 +19,9 @@ from analyzer.taxonomy import CATEGORIES, VERDICTS
 class ScriptedAnalyze:
     """Deterministic fake of ``analyze_async``: the verdict and flags follow from the content hash.
 
-    ``fail`` maps a content substring to how many times analyses of that content raise BackendError
-    before succeeding; content containing ``BAD`` raises TranscriptError every time.
+    ``fail`` maps a content substring to how many times analyses of that content fail before succeeding:
+    with ExtractionError (unusable model output), or BackendError when the substring contains ``down`` (an
+    endpoint that kept failing); content containing ``BAD`` raises TranscriptError every time.
     """
 
     def __init__(self, *, delay: float = 0.0, fail: dict[str, int] | None = None, calls: int = 3) -> None:
@@ -67,9 +68,9 @@ class ScriptedAnalyze:
             for needle, left in list(self.fail.items()):
                 if needle in text and left > 0:
                     self.fail[needle] = left - 1
-                    if "offschema" in text:
-                        raise ExtractionError("evidence stayed invalid after 2 re-asks", chunk_id=0)
-                    raise BackendError(f"endpoint returned 500 for {filename}")
+                    if "down" in needle:
+                        raise BackendError(f"endpoint returned 500 for {filename}")
+                    raise ExtractionError("evidence stayed invalid after 2 re-asks", chunk_id=0)
             return fake_report(data, filename or "upload", seller)
         finally:
             self.in_flight -= 1

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from batch_helpers import ScriptedAnalyze
 
-from analyzer._errors import BackendError, ConfigError, TranscriptError
+from analyzer._errors import BackendError, ConfigError, ExtractionError, TranscriptError
 from analyzer.batch import Engine, RateLimiter, retry_after_seconds
 from analyzer.config import Settings
 
@@ -30,7 +30,7 @@ async def test_concurrency_is_bounded() -> None:
     assert engine.stats.in_flight == 0
 
 
-async def test_transient_failure_is_retried_then_succeeds(tmp_path: Path) -> None:
+async def test_unusable_output_is_retried_then_succeeds(tmp_path: Path) -> None:
     f = tmp_path / "call.txt"
     f.write_text("A: flaky call")
     fn = ScriptedAnalyze(fail={"flaky": 2})
@@ -44,18 +44,26 @@ async def test_transient_failure_is_retried_then_succeeds(tmp_path: Path) -> Non
 
 async def test_unusable_output_is_retried_without_the_response_cache() -> None:
     # The cache also holds the off-schema answers; replaying it would fail the same way.
-    fn = ScriptedAnalyze(fail={"offschema": 1, "flaky": 1})
+    fn = ScriptedAnalyze(fail={"offschema": 1})
     engine = _engine(fn, item_retries=2)
     await engine.analyze_one(data=b"A: offschema", filename="x.txt")
     assert [s["use_cache"] for s in fn.seen] == [None, False]
-    await engine.analyze_one(data=b"A: flaky", filename="y.txt")
-    assert [s["use_cache"] for s in fn.seen[2:]] == [None, None]  # a transport error keeps the cache
+
+
+async def test_a_backend_that_kept_failing_is_not_retried_again() -> None:
+    # The chat client already spent the one retry budget (Settings.max_retries) on this request.
+    fn = ScriptedAnalyze(fail={"down": 1})
+    engine = _engine(fn, item_retries=3)
+    with pytest.raises(BackendError):
+        await engine.analyze_one(data=b"A: endpoint down", filename="y.txt")
+    assert fn.invocations == 1
+    assert engine.stats.item_retries == 0
 
 
 async def test_retries_run_out_and_raise() -> None:
     fn = ScriptedAnalyze(fail={"flaky": 5})
     engine = _engine(fn, item_retries=1)
-    with pytest.raises(BackendError):
+    with pytest.raises(ExtractionError):
         await engine.analyze_one(data=b"A: flaky", filename="x.txt")
     assert fn.invocations == 2
     assert engine.stats.failed == 1
@@ -87,6 +95,26 @@ async def test_incomplete_report_is_retried() -> None:
     report = await engine.analyze_one(data=b"x", filename="x.txt")
     assert report.complete
     assert calls == 2
+
+
+async def test_report_incomplete_because_the_backend_kept_failing_is_not_retried() -> None:
+    calls = 0
+
+    async def analyze(**kw: object) -> object:
+        nonlocal calls
+        calls += 1
+        from batch_helpers import fake_report
+
+        r = fake_report(b"x", "x.txt")
+        r.chunk_failures = ["chunk 0: the openai endpoint timed out (5 tries)"]
+        r.complete = False
+        r.backend_failed = True
+        return r
+
+    engine = Engine(Settings(), analyze=analyze, retry_backoff=0.001)  # type: ignore[arg-type]
+    report = await engine.analyze_one(data=b"x", filename="x.txt")
+    assert not report.complete
+    assert calls == 1
 
 
 def test_invalid_limits_are_config_errors() -> None:

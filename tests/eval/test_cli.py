@@ -102,8 +102,10 @@ def test_run_writes_results_report_and_junit(tmp_path: Path, monkeypatch: pytest
     out = tmp_path / "run"
     junit = tmp_path / "junit.xml"
     res = _invoke(monkeypatch, fn, str(_suite(tmp_path)), "--backend", "fake", "--out", str(out), "--junit", str(junit))
-    assert res.exit_code == 0, res.output
-    # The failing case is recorded, not fatal; 2 of 3 verdicts are right (threshold 0.6 passes).
+    # The failing case is recorded, not fatal; 2 of 3 verdicts are right (threshold 0.6 passes), but an
+    # errored case makes the run exit 1: a run that could not score a case never passes silently.
+    assert res.exit_code == 1, res.output
+    assert "1 of 3 analyses errored" in res.output
     assert "verdict_accuracy" in res.output
     assert "endpoint exploded" in res.output
 
@@ -247,7 +249,7 @@ def test_default_out_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     suite = _suite(tmp_path)
     monkeypatch.chdir(tmp_path)
     res = _invoke(monkeypatch, Scripted(_good_script()), str(suite), "--backend", "keywords")
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1, res.output  # the "broken" case errors
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.startswith("mini-keywords-")
     assert run_dir.name.endswith("Z")
@@ -257,7 +259,7 @@ def test_default_out_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_compare_marks_fixes_and_regressions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     suite = str(_suite(tmp_path))
     a, b = tmp_path / "a", tmp_path / "b"
-    assert _invoke(monkeypatch, Scripted(_good_script()), suite, "--out", str(a)).exit_code == 0
+    assert _invoke(monkeypatch, Scripted(_good_script()), suite, "--out", str(a)).exit_code == 1
     changed = _good_script() | {
         # bribe: loses the correct budget flag (regression); keen gains a false fit flag and flips
         # verdict away from the label (regressions); broken now works and is right (fixes).

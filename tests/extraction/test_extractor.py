@@ -199,10 +199,10 @@ async def test_an_unfocused_question_is_not_pointed_at_cue_sentences() -> None:
 def test_the_manifest_names_unfocused_questions(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 
-    from analyzer.extraction.prompts import DEFAULT_DIR
+    from analyzer.extraction.prompts import shipped_prompts_dir
 
     folder = tmp_path / "prompts"
-    shutil.copytree(DEFAULT_DIR, folder)
+    shutil.copytree(shipped_prompts_dir(), folder)
     manifest = folder / "manifest.yaml"
     text = manifest.read_text()
     manifest.write_text(text.replace("unfocused: [authority, prospect_declined]", "unfocused: [fit]"))

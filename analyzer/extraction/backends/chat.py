@@ -10,7 +10,9 @@ strict ``json_schema``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -80,9 +82,28 @@ def yes_probability(result: ChatResult) -> float | None:
     return yes / (yes + no)
 
 
+_RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    with contextlib.suppress(TypeError, ValueError, AttributeError):
+        ms = exc.response.headers.get("retry-after-ms")
+        if ms is not None:
+            return float(ms) / 1000.0
+        ra = exc.response.headers.get("retry-after")
+        if ra is not None:
+            return float(ra)
+    return None
+
+
 class OpenAIChat:
-    """Any OpenAI-compatible endpoint through the official client (retries 429/5xx/timeouts with
-    backoff and honours Retry-After)."""
+    """Any OpenAI-compatible endpoint through the official client.
+
+    This is the one place a request is retried: 429/408/409/5xx, timeouts, dropped connections and
+    cut-off bodies get ``max_retries`` further attempts with exponential backoff that honours Retry-After
+    (capped at ``MAX_WAIT`` seconds per wait). The client's own retries are off, so budgets never stack."""
+
+    MAX_WAIT = 60.0
 
     def __init__(
         self,
@@ -104,8 +125,9 @@ class OpenAIChat:
         # One chunk at a time on a single-slot server: interleaving two chunks' questions would evict
         # each other's cached prefix and make every question re-read its whole chunk.
         self.chunk_lock: asyncio.Lock | None = asyncio.Lock() if sequential else None
+        # max_retries=0: the loop in complete() is the only retry layer.
         self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
         )
 
     def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
@@ -135,28 +157,37 @@ class OpenAIChat:
         if schema is not None:
             kwargs["response_format"] = self._response_format(schema, schema_name)
         resp = None
-        for attempt in range(self.max_retries + 1):
+        tries = self.max_retries + 1
+        for attempt in range(tries):
+            last = attempt == tries - 1
+            wait: float | None = None
             try:
                 resp = await self._client.chat.completions.create(**kwargs)
                 break
             except openai.APITimeoutError:
-                raise BackendError(f"the {self.backend} endpoint timed out after retries") from None
+                if last:
+                    raise BackendError(f"the {self.backend} endpoint timed out ({tries} tries)") from None
             except openai.APIConnectionError as exc:
-                raise BackendError(f"cannot reach the {self.backend} endpoint: {exc.__cause__ or exc}") from None
-            except openai.APIStatusError as exc:
-                # Chained (not `from None`) so a caller can read the response, e.g. its Retry-After header.
-                raise BackendError(
-                    f"the {self.backend} endpoint answered HTTP {exc.status_code}: {_short(exc.message)}"
-                ) from exc
-            except (openai.APIError, ValueError) as exc:
-                # A body cut off mid-JSON (a proxy or server dying mid-response) is not retried by the
-                # client itself; it is transient, so retry it here with the same backoff.
-                if attempt == self.max_retries:
+                if last:
                     raise BackendError(
-                        f"the {self.backend} endpoint sent an unusable response after {attempt + 1} tries: "
-                        f"{_short(str(exc))}"
+                        f"cannot reach the {self.backend} endpoint ({tries} tries): {exc.__cause__ or exc}"
                     ) from None
-                await asyncio.sleep(min(8.0, 0.25 * 2**attempt))
+            except openai.APIStatusError as exc:
+                if last or exc.status_code not in _RETRYABLE_STATUS:
+                    # Chained (not `from None`) so a caller can read the response, e.g. its Retry-After header.
+                    raise BackendError(
+                        f"the {self.backend} endpoint answered HTTP {exc.status_code}"
+                        f"{f' ({tries} tries)' if exc.status_code in _RETRYABLE_STATUS else ''}: {_short(exc.message)}"
+                    ) from exc
+                wait = _retry_after(exc)
+            except (openai.APIError, ValueError) as exc:
+                # A body cut off mid-JSON (a proxy or server dying mid-response): transient.
+                if last:
+                    raise BackendError(
+                        f"the {self.backend} endpoint sent an unusable response ({tries} tries): {_short(str(exc))}"
+                    ) from None
+            backoff = min(8.0, 0.25 * 2**attempt) * (0.5 + random.random() / 2)
+            await asyncio.sleep(min(self.MAX_WAIT, wait if wait is not None else backoff))
         assert resp is not None
         if not resp.choices:
             raise BackendError(f"the {self.backend} endpoint returned no choices")
