@@ -82,7 +82,13 @@ class _RichProgress:
     type=click.IntRange(min=0),
     default=2,
     show_default=True,
-    help="Whole-call retries after the client's own per-request retries gave up.",
+    help="Whole-call retries when the model's output stayed unusable (a backend that kept failing is not "
+    "retried again: its requests already spent WALKAWAY_MAX_RETRIES).",
+)
+@click.option(
+    "--allow-outside",
+    is_flag=True,
+    help="Let a manifest list transcripts outside its own folder (refused by default).",
 )
 @click.option("--policy", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A verdict policy YAML.")
 @click.option("--no-cache", is_flag=True, help="Bypass the response cache.")
@@ -106,6 +112,7 @@ def command(
     rpm: int | None,
     tpm: int | None,
     retries: int,
+    allow_outside: bool,
     policy: Path | None,
     no_cache: bool,
     no_progress: bool,
@@ -125,7 +132,7 @@ def command(
 
     settings = load_settings(backend=backend, model=model, cache=False if no_cache else None)
     backend_name = backend or settings.resolved_backend()
-    items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain)
+    items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
     fingerprint = pipeline.settings_fingerprint(settings, backend_name, policy)
     engine = Engine(
         settings,

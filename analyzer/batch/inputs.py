@@ -5,7 +5,9 @@ A manifest is a ``.csv`` (header row) or ``.jsonl`` file, one transcript per row
     path,seller,seller_domain,account_id,id
     calls/acme-q3.vtt,Jordan Ellis;Sam Lee,brightline.io,ACME-001,
 
-- ``path`` (required): relative to the manifest's folder unless absolute;
+- ``path`` (required): relative to the manifest's folder unless absolute; a path that leads outside that
+  folder (``../``, an absolute path, or a symlink pointing out) is refused unless ``--allow-outside`` is
+  given, so a manifest received from someone else cannot make the batch read, say, ``/etc/passwd``;
 - ``seller``: names on the selling side; in CSV separated by ``;``, in JSONL a list or a string;
 - ``seller_domain``, ``account_id``: optional hints and labels carried into the results;
 - ``id``: optional stable id for the results (default: the path as written).
@@ -64,11 +66,13 @@ def expand_inputs(
     seller: Sequence[str] = (),
     seller_domain: str | None = None,
     cwd: Path | None = None,
+    allow_outside: bool = False,
 ) -> list[BatchItem]:
     """Expand command-line inputs into items in a stable order, duplicates removed.
 
     ``seller``/``seller_domain`` apply to every item that has none of its own (manifests may set them per
-    row). Raises ``ConfigError`` for an input that matches nothing and ``ManifestError`` for a bad row.
+    row). Raises ``ConfigError`` for an input that matches nothing and ``ManifestError`` for a bad row,
+    including a manifest path outside the manifest's folder unless ``allow_outside``.
     """
     base = cwd or Path.cwd()
     items: list[BatchItem] = []
@@ -82,7 +86,9 @@ def expand_inputs(
                 raise ConfigError(f"{raw}: the folder holds no transcript files ({_ext_list()})")
             items += [_item(f, base, candidate.parent, seller, seller_domain, origin=raw) for f in files]
         elif candidate.is_file() and candidate.suffix.lower() in MANIFEST_EXTENSIONS:
-            items += read_manifest(candidate, seller=seller, seller_domain=seller_domain, base=base)
+            items += read_manifest(
+                candidate, seller=seller, seller_domain=seller_domain, base=base, allow_outside=allow_outside
+            )
         elif candidate.is_file():
             items.append(_item(candidate, base, candidate.parent, seller, seller_domain, origin=raw))
         elif glob.has_magic(raw):
@@ -106,6 +112,7 @@ def read_manifest(
     seller: Sequence[str] = (),
     seller_domain: str | None = None,
     base: Path | None = None,
+    allow_outside: bool = False,
 ) -> list[BatchItem]:
     """Items listed in a CSV or JSONL manifest (see the module docstring for the columns)."""
     try:
@@ -131,6 +138,13 @@ def read_manifest(
         target = Path(raw_path.strip()).expanduser()
         if not target.is_absolute():
             target = folder / target
+        if not allow_outside and not _inside(target, folder):
+            raise ManifestError(
+                f"transcript {raw_path.strip()!r} is outside the manifest's folder {folder}; "
+                "move it there or pass --allow-outside",
+                path=manifest,
+                line=line,
+            )
         if not target.is_file():
             raise ManifestError(
                 f"transcript {raw_path.strip()!r} not found (looked for {target})", path=manifest, line=line
@@ -213,8 +227,21 @@ def _opt_str(value: object, name: str, manifest: Path, line: int) -> str | None:
     raise ManifestError(f"{name!r} must be a string", path=manifest, line=line)
 
 
+def _safe_resolve(path: Path) -> Path:
+    """``Path.resolve`` that survives symlink loops (they fail later, as that item's own error)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def _inside(target: Path, folder: Path) -> bool:
+    return _safe_resolve(target).is_relative_to(_safe_resolve(folder))
+
+
 def _walk(folder: Path) -> list[Path]:
     found: list[Path] = []
+    # followlinks=False (the default): a symlinked folder, or a loop of them, is not descended into.
     for root, dirs, files in os.walk(folder):
         # Hidden folders (.git, .venv) never hold the calls someone meant to analyze.
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -228,10 +255,10 @@ def _walk(folder: Path) -> list[Path]:
 def _label(path: Path, base: Path, root: Path) -> str:
     """The path relative to the working folder when it is inside it, else relative to the input's root
     (the folder named, the manifest's folder), so ids stay short and stable across machines."""
-    resolved = path.resolve()
+    resolved = _safe_resolve(path)
     for anchor in (base, root):
         try:
-            return resolved.relative_to(anchor.resolve()).as_posix()
+            return resolved.relative_to(_safe_resolve(anchor)).as_posix()
         except ValueError:
             continue
     return resolved.as_posix()
@@ -251,7 +278,7 @@ def _dedupe(items: Iterable[BatchItem]) -> list[BatchItem]:
     seen: set[tuple[Path, tuple[str, ...], str | None]] = set()
     ids: dict[str, int] = {}
     for item in items:
-        key = (item.path.resolve(), item.seller, item.seller_domain)
+        key = (_safe_resolve(item.path), item.seller, item.seller_domain)
         if key in seen:
             continue
         seen.add(key)

@@ -201,6 +201,14 @@ async def run_batch(
                 failure = ConfigError(f"could not write the report to {store.reports} ({exc.strerror or exc})")
                 await record(_record_error(item, key, failure, time.perf_counter() - t0))
                 return
+            except Exception as exc:
+                # A report that cannot be serialised is this item's failure, never the whole batch's.
+                log.debug("report of %s not serialisable", item.id, exc_info=True)
+                failure = ConfigError(
+                    f"{item.id}: the report could not be serialised ({type(exc).__name__}: {str(exc)[:160]})"
+                )
+                await record(_record_error(item, key, failure, time.perf_counter() - t0))
+                return
             await record(_record_ok(item, key, report, rel, time.perf_counter() - t0))
 
         queue: Iterator[BatchItem] = iter(todo)

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from analyzer._errors import ConfigError
 from analyzer.batch.inputs import BatchItem
@@ -71,6 +71,15 @@ class ResultRecord(BaseModel):
     error: str | None = Field(default=None, description="Why the item failed, one sentence.")
     error_type: str | None = Field(default=None, description="The error class, e.g. 'TranscriptError'.")
 
+    @field_validator("id", "path", "error", "account_id", mode="before")
+    @classmethod
+    def _valid_utf8(cls, value: object) -> object:
+        # A file name with undecodable bytes (surrogate escapes) or an error quoting a lone surrogate
+        # must not make the ledger line unwritable: that would lose the item's outcome.
+        if isinstance(value, str):
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+
 
 def content_hash(data: bytes) -> str:
     """sha256 of a transcript's bytes."""
@@ -97,7 +106,7 @@ def report_name(item_id: str) -> str:
     """File name of an item's report: the id made file-safe, plus a hash when that changed it."""
     slug = _UNSAFE.sub("_", item_id.replace("/", "__")).strip("._") or "item"
     if slug != item_id:
-        slug = f"{slug[:150]}-{hashlib.sha1(item_id.encode()).hexdigest()[:8]}"
+        slug = f"{slug[:150]}-{hashlib.sha1(item_id.encode('utf-8', 'replace')).hexdigest()[:8]}"
     return f"{slug}.json"
 
 

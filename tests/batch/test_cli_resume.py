@@ -194,3 +194,28 @@ def test_report_names_are_file_safe_and_distinct() -> None:
     names = {report_name(x) for x in ("a/b.txt", "a__b.txt", "a b.txt", "../x.txt")}
     assert len(names) == 4
     assert all("/" not in n and not n.startswith(".") for n in names)
+
+
+def test_an_unserialisable_report_fails_its_item_only(
+    calls: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batch_helpers import fake_report
+
+    async def analyze(path: object = None, *, data: bytes = b"", filename: str = "", **_: object) -> object:
+        report = fake_report(data, filename)
+        if "hello 4" in data.decode():
+            report.source = "bad \ud800 surrogate"  # cannot be written as UTF-8 JSON
+        return report
+
+    monkeypatch.setattr(engine_mod, "_default_analyze", lambda: analyze)
+    monkeypatch.setattr(pipeline, "settings_fingerprint", lambda settings, backend, policy_path=None: "fp")
+    (calls / "call07.txt").write_text("Ann: hello 7\n")
+    out = tmp_path / "out"
+    code, output = _run(str(calls), "--out", str(out), "--backend", "fake")
+    assert code == 1
+    results = {r["id"]: r for r in _results(out)}
+    assert len(results) == 10
+    bad = results[f"{calls.name}/call04.txt"]
+    assert bad["status"] == "error"
+    assert f"{calls.name}/call04.txt: the report could not be serialised" in str(bad["error"])
+    assert sum(r["status"] == "ok" for r in results.values()) == 9

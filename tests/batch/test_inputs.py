@@ -83,3 +83,36 @@ def test_manifest_errors_name_the_line(calls: Path, name: str, text: str, messag
     manifest.write_text(text)
     with pytest.raises(ManifestError, match=message):
         expand_inputs([str(manifest)])
+
+
+@pytest.mark.parametrize("row", ["../../../../etc/passwd", "/etc/hostname", "../outside.txt", "link-out.txt"])
+def test_manifest_paths_outside_its_folder_are_refused(tmp_path: Path, row: str) -> None:
+    box = tmp_path / "box"
+    box.mkdir()
+    (tmp_path / "outside.txt").write_text("Ann: hello")
+    (box / "link-out.txt").symlink_to(tmp_path / "outside.txt")
+    manifest = box / "m.csv"
+    manifest.write_text(f"path\n{row}\n")
+    with pytest.raises(ManifestError, match=r"m\.csv, line 2: .*outside the manifest's folder.*--allow-outside"):
+        expand_inputs([str(manifest)], cwd=tmp_path)
+
+
+def test_allow_outside_reads_them(tmp_path: Path) -> None:
+    box = tmp_path / "box"
+    box.mkdir()
+    (tmp_path / "outside.txt").write_text("Ann: hello")
+    manifest = box / "m.jsonl"
+    manifest.write_text('{"path": "../outside.txt"}\n')
+    (item,) = expand_inputs([str(manifest)], cwd=tmp_path, allow_outside=True)
+    assert item.path.resolve() == (tmp_path / "outside.txt").resolve()
+
+
+def test_symlink_loops_in_a_folder_do_not_abort_the_walk(calls: Path) -> None:
+    (calls / "loop.txt").symlink_to(calls / "loop.txt")
+    (calls / "q3" / "up").symlink_to(calls, target_is_directory=True)  # a folder loop
+    items = expand_inputs([str(calls)], cwd=calls.parent)
+    ids = [i.id for i in items]
+    assert "calls/a.txt" in ids and "calls/q3/c.json" in ids
+    # The looping file stays an item: it fails on its own with a sentence, it does not stop the batch.
+    assert any(i.endswith("loop.txt") for i in ids)
+    assert not any("/up/" in i for i in ids)
