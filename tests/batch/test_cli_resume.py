@@ -211,7 +211,7 @@ def test_an_unserialisable_report_fails_its_item_only(
     monkeypatch.setattr(pipeline, "settings_fingerprint", lambda settings, backend, policy_path=None: "fp")
     (calls / "call07.txt").write_text("Ann: hello 7\n")
     out = tmp_path / "out"
-    code, output = _run(str(calls), "--out", str(out), "--backend", "fake")
+    code, _ = _run(str(calls), "--out", str(out), "--backend", "fake")
     assert code == 1
     results = {r["id"]: r for r in _results(out)}
     assert len(results) == 10
