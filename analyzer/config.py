@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _overlap_below_budget(self) -> Settings:
         if self.chunk_overlap_tokens >= self.chunk_tokens:
-            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+            raise ValueError(
+                f"WALKAWAY_CHUNK_OVERLAP_TOKENS ({self.chunk_overlap_tokens}) must be smaller than "
+                f"WALKAWAY_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
         return self
 
     def resolved_backend(self) -> BackendName:
@@ -100,5 +103,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err.get("loc", ()))
-        name = f"WALKAWAY_{field.upper()}" if field else "settings"
-        raise ConfigError(f"invalid setting {name}: {err.get('msg', 'bad value')}") from None
+        msg = str(err.get("msg", "bad value")).removeprefix("Value error, ")
+        if not field:
+            raise ConfigError(f"invalid settings: {msg}") from None
+        raise ConfigError(f"invalid setting WALKAWAY_{field.upper()}: {msg}") from None

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from analyzer._errors import EXIT_BACKEND, EXIT_NO
+
 from analyzer.batch.runner import BatchResult
 from analyzer.batch.store import ResultRecord
 
@@ -164,7 +166,11 @@ def command(
         )
         raise SystemExit(130)
     if result.failures:
-        raise SystemExit(1)
+        on_backend = all(r.error_type in ("BackendError", "ExtractionError") for r in result.failures)
+        if on_backend and result.succeeded == 0:
+            click.echo(f"error: every analysis failed on the backend, e.g. {result.failures[0].error}", err=True)
+            raise SystemExit(EXIT_BACKEND)
+        raise SystemExit(EXIT_NO)
 
 
 def _print_summary(result: BatchResult) -> None:

@@ -14,6 +14,13 @@ Definitions (scoring is per transcript, DESIGN.md "Eval cases"):
   raised predicts ``none`` (a column of the confusion matrix) and counts as wrong.
 - ``evidence_hit_rate``: over all expected evidence substrings of all cases, the share that is a
   case-insensitive substring of some cited quote (flags' or signals' evidence); None when no case has any.
+- ``severity_accuracy``: over the labelled severities (the mapping form ``flags: {budget: medium}``) of
+  flags the run also raised, the share whose predicted severity equals the label; None when no such flag.
+  It is conditional on detection on purpose: a missed flag already costs recall, and counting it again
+  here would mix the two questions ("did it see it?", "did it weigh it right?").
+- ``ethics_recall``: recall of the ``ethics`` category, reported on its own because one missed ethics
+  call is the costliest mistake; ``ethics_false_walk_away``: cases labelled without ethics whose run
+  raised an ``ethics`` flag and answered walk_away although the label is another verdict.
 - ``grounding_drop_rate``: cited sentence ids that did not exist / all cited ids, pooled over cases.
 - ``invalid_output_rate``: share of cases whose analysis raised or came back incomplete.
 - Tokens and cost are summed over the cases of one repeat; latency percentiles are over per-case
@@ -123,6 +130,13 @@ class RepeatMetrics(BaseModel):
     evidence_expected: int = 0
     evidence_found: int = 0
     evidence_hit_rate: float | None = None
+    severity_labelled: int = Field(default=0, description="Labelled severities of flags the run also raised.")
+    severity_correct: int = 0
+    severity_accuracy: float | None = None
+    ethics_recall: float | None = None
+    ethics_false_walk_away: int = Field(
+        default=0, description="Cases without an ethics label sent to walk_away while an ethics flag was raised."
+    )
     grounding_cited: int = 0
     grounding_dropped: int = 0
     grounding_drop_rate: float = 0.0
@@ -147,6 +161,8 @@ class RepeatMetrics(BaseModel):
             "micro_f1": self.micro_f1,
             "signal_macro_f1": self.signal_macro_f1,
             "evidence_hit_rate": self.evidence_hit_rate,
+            "severity_accuracy": self.severity_accuracy,
+            "ethics_recall": self.ethics_recall,
             "grounding_drop_rate": self.grounding_drop_rate,
             "invalid_output_rate": self.invalid_output_rate,
             "prompt_tokens": float(self.prompt_tokens),
@@ -168,6 +184,7 @@ def compute_metrics(pairs: Sequence[tuple[Expected, CaseRun]], *, repeat: int = 
     columns = [*VERDICTS, NONE_VERDICT]
     confusion = {v: dict.fromkeys(columns, 0) for v in VERDICTS}
     correct = signal_cases = ev_expected = ev_found = cited = dropped = invalid = errors = 0
+    sev_labelled = sev_correct = false_ethics_walk = 0
     calls = hits = prompt = cached = completion = 0
     cost = 0.0
     latencies: list[float] = []
@@ -187,6 +204,13 @@ def compute_metrics(pairs: Sequence[tuple[Expected, CaseRun]], *, repeat: int = 
         correct += predicted_verdict == exp.verdict
         ev_expected += len(exp.evidence)
         ev_found += len(run.evidence_hits)
+        predicted_severity = {f.category: f.severity for f in run.flags}
+        for cat, severity in exp.severities.items():
+            if cat in predicted_severity:
+                sev_labelled += 1
+                sev_correct += predicted_severity[cat] == severity
+        if "ethics" not in exp.flags and "ethics" in predicted_severity and exp.verdict != "walk_away":
+            false_ethics_walk += run.verdict == "walk_away"
         cited += run.grounding_cited
         dropped += run.grounding_dropped
         invalid += run.invalid
@@ -216,6 +240,11 @@ def compute_metrics(pairs: Sequence[tuple[Expected, CaseRun]], *, repeat: int = 
         evidence_expected=ev_expected,
         evidence_found=ev_found,
         evidence_hit_rate=ev_found / ev_expected if ev_expected else None,
+        severity_labelled=sev_labelled,
+        severity_correct=sev_correct,
+        severity_accuracy=sev_correct / sev_labelled if sev_labelled else None,
+        ethics_recall=categories["ethics"].recall if categories["ethics"].support else None,
+        ethics_false_walk_away=false_ethics_walk,
         grounding_cited=cited,
         grounding_dropped=dropped,
         grounding_drop_rate=dropped / cited if cited else 0.0,

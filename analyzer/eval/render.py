@@ -24,6 +24,8 @@ _HEADLINE = (
     "micro_f1",
     "signal_macro_f1",
     "evidence_hit_rate",
+    "severity_accuracy",
+    "ethics_recall",
     "grounding_drop_rate",
     "invalid_output_rate",
     "prompt_tokens",

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from analyzer._errors import ConfigError
-from analyzer.taxonomy import Category, Signal, Verdict
+from analyzer.taxonomy import Category, Severity, Signal, Verdict
 
 # Threshold names and the direction that passes: "min" metrics must reach the threshold, "max" metrics
 # must stay at or below it. The names are the keys of the run summary in results.json.
@@ -28,6 +28,8 @@ THRESHOLD_DIRECTIONS: dict[str, str] = {
     "micro_f1": "min",
     "signal_macro_f1": "min",
     "evidence_hit_rate": "min",
+    "severity_accuracy": "min",
+    "ethics_recall": "min",
     "grounding_drop_rate": "max",
     "invalid_output_rate": "max",
     "latency_p95_s": "max",
@@ -61,6 +63,10 @@ class Thresholds(_Strict):
         le=1,
         description="Minimum share of expected evidence substrings found in a quote.",
     )
+    severity_accuracy: float | None = Field(
+        default=None, ge=0, le=1, description="Minimum share of labelled severities matched (flags raised)."
+    )
+    ethics_recall: float | None = Field(default=None, ge=0, le=1, description="Minimum recall of ethics flags.")
     grounding_drop_rate: float | None = Field(
         default=None, ge=0, le=1, description="Maximum share of cited sentence ids that did not exist."
     )
@@ -82,7 +88,13 @@ class Expected(_Strict):
 
     verdict: Verdict = Field(description="The verdict a careful seller would reach on this call.")
     flags: list[Category] = Field(
-        default_factory=list, description="Red-flag categories present; every other category is absent."
+        default_factory=list,
+        description="Red-flag categories present; every other category is absent. Written either as a list "
+        "(severity not labelled) or as a mapping {category: low|medium|high} (severity labelled).",
+    )
+    severities: dict[Category, Severity] = Field(
+        default_factory=dict,
+        description="The labelled severity per flag, from the mapping form of `flags`; empty for the list form.",
     )
     signals: list[Signal] | None = Field(
         default=None,
@@ -92,6 +104,16 @@ class Expected(_Strict):
         default_factory=list,
         description="Substrings that some cited quote must contain (case-insensitive).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flag_mapping(cls, data: Any) -> Any:
+        # `flags: {budget: medium}` labels severity; `flags: [budget]` does not. Both load into one shape.
+        if isinstance(data, dict) and isinstance(data.get("flags"), dict):
+            if "severities" in data:
+                raise ValueError("give severities in the flags mapping, not as a separate field")
+            data = {**data, "flags": list(data["flags"]), "severities": dict(data["flags"])}
+        return data
 
     @field_validator("flags", "signals")
     @classmethod
@@ -112,6 +134,10 @@ class Case(_Strict):
     """One labelled transcript."""
 
     id: str = Field(min_length=1, description="Unique id of the case within the suite.")
+    writer: str = Field(
+        default="",
+        description="Who wrote the call; `eval tune --folds` keeps each writer's calls on one side of a split.",
+    )
     transcript: str = Field(min_length=1, description="Transcript file, relative to the suite file.")
     seller: list[str] = Field(default_factory=list, description="Names on the selling side (role hint).")
     expected: Expected = Field(description="The labels this case is scored against.")
@@ -175,7 +201,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 
 def _describe(exc: ValidationError, raw: Any, root: yaml.Node | None, where: str) -> str:
     err = exc.errors()[0]
-    loc = tuple(err.get("loc", ()))
+    # The severities of the mapping form live under `flags` in the file.
+    loc = tuple("flags" if part == "severities" else part for part in err.get("loc", ()))
     msg = err.get("msg", "invalid value")
     if err.get("type") == "literal_error":
         expected = (err.get("ctx") or {}).get("expected", "")

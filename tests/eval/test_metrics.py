@@ -138,3 +138,38 @@ def test_summarize_across_repeats() -> None:
     assert summary["macro_f1"].max == 1.0
     assert "f1.fit" not in summary  # undefined in every repeat
     assert "evidence_hit_rate" not in summary
+
+
+def test_severity_accuracy_is_over_labelled_flags_the_run_raised() -> None:
+    from analyzer.eval.records import CaseRun, CitedFlag
+
+    def r(verdict: str, flags: dict[str, str]) -> CaseRun:
+        return CaseRun(
+            repeat=0,
+            verdict=verdict,  # type: ignore[arg-type]
+            flags=[CitedFlag(category=c, severity=s) for c, s in flags.items()],  # type: ignore[arg-type]
+        )
+
+    pairs = [
+        # budget labelled medium, raised medium: right; ethics labelled high, raised medium: wrong.
+        (
+            Expected.model_validate({"verdict": "walk_away", "flags": {"budget": "medium", "ethics": "high"}}),
+            r("walk_away", {"budget": "medium", "ethics": "medium"}),
+        ),
+        # fit labelled high but missed: not counted (recall already pays for it).
+        (Expected.model_validate({"verdict": "walk_away", "flags": {"fit": "high"}}), r("qualify_further", {})),
+        # list form: severity not labelled, not counted; an ethics flag on a pursue call sent it to walk_away.
+        (Expected(verdict="pursue", flags=["budget"]), r("walk_away", {"budget": "high", "ethics": "high"})),
+    ]
+    m = compute_metrics(pairs)  # type: ignore[arg-type]
+    assert (m.severity_labelled, m.severity_correct) == (2, 1)
+    assert m.severity_accuracy == pytest.approx(0.5)
+    assert m.ethics_recall == pytest.approx(1.0)
+    assert m.ethics_false_walk_away == 1
+    assert m.scalars()["severity_accuracy"] == pytest.approx(0.5)
+
+
+def test_no_labelled_severity_means_no_severity_accuracy() -> None:
+    m = compute_metrics([(Expected(verdict="pursue", flags=[]), run("pursue", []))])  # type: ignore[list-item]
+    assert m.severity_accuracy is None
+    assert m.ethics_recall is None
