@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from analyzer._errors import EXIT_BACKEND, EXIT_NO
-
 from analyzer.batch.runner import BatchResult
 from analyzer.batch.store import ResultRecord
 

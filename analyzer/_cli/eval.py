@@ -207,7 +207,31 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
     metavar="GLOB",
     help="Tune on the cases whose id matches this glob only (repeatable), e.g. 'a*' to keep part B held out.",
 )
-def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) -> None:
+@click.option(
+    "--folds",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Cross-validate: fit on K-1 folds (whole writers each), score the held-out fold, for every fold; "
+    "prints out-of-fold figures beside in-sample ones.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fold assignment.")
+@click.option(
+    "--suite",
+    "suite_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Take each case's writer (and labels) from this suite, e.g. for a run recorded before writers were.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --folds: print the cross-validation as JSON.")
+def tune_command(
+    run: Path,
+    write_to: Path | None,
+    case_globs: tuple[str, ...],
+    folds: int | None,
+    seed: int,
+    suite_path: Path | None,
+    as_json: bool,
+) -> None:
     """Best yes-score thresholds per question from a finished run (no model calls)."""
     import fnmatch
 
@@ -220,10 +244,28 @@ def tune_command(run: Path, write_to: Path | None, case_globs: tuple[str, ...]) 
     prompts = load_prompts()
     current = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items()}
     cases = results.cases
+    if suite_path is not None:
+        labelled = {c.id: c for c in load_suite(suite_path, check_files=False).cases}
+        cases = [
+            c.model_copy(update={"writer": labelled[c.id].writer, "expected": labelled[c.id].expected})
+            for c in cases
+            if c.id in labelled
+        ]
     if case_globs:
         cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, g) for g in case_globs)]
         if not cases:
             raise ConfigError(f"no case of {run} matches {', '.join(case_globs)}")
+    if folds is not None:
+        from analyzer.eval.folds import cross_validate
+        from analyzer.eval.render import cross_validation_tables
+
+        cv = cross_validate(cases, current, k=folds, seed=seed)
+        if as_json:
+            click.echo(cv.model_dump_json(indent=2))
+        else:
+            Console(file=sys.stdout).print(*cross_validation_tables(cv, str(run)))
+        if write_to is None:
+            return
     rows = tune(cases, current)
     if not rows:
         raise ConfigError(f"{run} has no per-question scores (run it with an LLM backend first)")

@@ -19,7 +19,8 @@ def _clock(seconds: float | None) -> str:
 
 
 @click.command("parse")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+# dir_okay: the library refuses a folder (or a FIFO, a device) with one sentence, click with a usage block.
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "--format", "fmt", type=click.Choice(list(FORMATS)), help="Force the input format instead of detecting it."
 )
@@ -56,39 +57,47 @@ def command(file: Path, fmt: str | None, seller: tuple[str, ...], seller_domain:
     }
     if as_json:
         out = {"transcript": transcript.model_dump(mode="json"), "tokens": tokens, "chunk_plan": plan}
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        # allow_nan=False: the parser refuses non-finite times, so NaN can never reach (invalid) JSON output
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False))
         return
     _print_rich(transcript, tokens, plan)
 
 
 def _print_rich(transcript: Any, tokens: int, plan: dict[str, Any]) -> None:
+    # Every string from the transcript goes in as a Text, never as markup: a line such as "[/bold]" is
+    # what someone said, and rich would otherwise parse it (and raise on an unbalanced closing tag).
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(soft_wrap=False)
+    console = Console(soft_wrap=False, highlight=False, emoji=False)
     console.print(
-        f"[bold]{transcript.source}[/bold]  format [cyan]{transcript.format}[/cyan]  "
-        f"{len(transcript.turns)} turns  {tokens} tokens"
+        Text.assemble(
+            (transcript.source, "bold"),
+            "  format ",
+            (transcript.format, "cyan"),
+            f"  {len(transcript.turns)} turns  {tokens} tokens",
+        )
     )
     if transcript.metadata:
         meta = Table(title="Metadata", show_header=False, title_justify="left")
         for key, value in transcript.metadata.items():
-            meta.add_row(key, value)
+            meta.add_row(Text(key), Text(value))
         console.print(meta)
     people = Table(title="Speakers", title_justify="left")
     for col in ("speaker", "role", "decided by", "reason", "turns"):
         people.add_column(col)
     for s in transcript.speakers:
         colour = {"seller": "green", "prospect": "magenta"}.get(s.role, "white")
-        people.add_row(s.name, f"[{colour}]{s.role}[/{colour}]", s.role_source, s.reason, str(s.turns))
+        people.add_row(Text(s.name), Text(s.role, style=colour), s.role_source, Text(s.reason), str(s.turns))
     console.print(people)
     for warning in transcript.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(Text.assemble(("warning:", "yellow"), " ", warning))
     turns = Table(title="Turns", title_justify="left")
     for col in ("id", "time", "speaker", "text"):
         turns.add_column(col, overflow="fold")
     for t in transcript.turns:
-        turns.add_row(t.id, _clock(t.start), t.speaker, t.text)
+        turns.add_row(t.id, _clock(t.start), Text(t.speaker), Text(t.text))
     console.print(turns)
     chunks = Table(
         title=f"Chunk plan (budget {plan['budget_tokens']}, overlap {plan['overlap_tokens']})", title_justify="left"

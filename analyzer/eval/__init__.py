@@ -6,12 +6,14 @@ metrics.py  per-repeat metrics and their spread across repeats (definitions in i
 runner.py   concurrent, repeated runs with an injectable analyze function
 results.py  results.json, the source of truth of a run
 compare.py  metric deltas and per-case fixes/regressions between two runs
+tune.py     cut-offs per question from a scored run;  folds.py  cross-validated (out-of-fold) tuning
 render.py   rich tables and report.html;  junit.py  JUnit XML
 """
 
 from __future__ import annotations
 
 from analyzer.eval.compare import CaseChange, Comparison, MetricDelta, compare_runs
+from analyzer.eval.folds import CrossValidation, cross_validate, make_folds
 from analyzer.eval.junit import junit_xml, write_junit
 from analyzer.eval.metrics import LabelScore, RepeatMetrics, Spread, compute_metrics, summarize
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
@@ -38,6 +40,7 @@ __all__ = [
     "CitedFlag",
     "CitedSignal",
     "Comparison",
+    "CrossValidation",
     "Expected",
     "LabelScore",
     "MetricDelta",
@@ -51,10 +54,12 @@ __all__ = [
     "check_thresholds",
     "compare_runs",
     "compute_metrics",
+    "cross_validate",
     "default_run_dir",
     "junit_xml",
     "load_results",
     "load_suite",
+    "make_folds",
     "parse_suite",
     "report_html",
     "run_suite",

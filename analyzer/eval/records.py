@@ -76,6 +76,7 @@ class CaseResult(BaseModel):
     """A case's labels and its runs, one per repeat."""
 
     id: str
+    writer: str = Field(default="", description="Who wrote the call (folds keep a writer's calls together).")
     transcript: str = Field(description="Transcript path as resolved when the run happened.")
     seller: list[str] = Field(default_factory=list)
     expected: Expected

@@ -12,10 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer.eval.compare import Comparison
+from analyzer.eval.folds import CrossValidation
 from analyzer.eval.junit import case_problems
 from analyzer.eval.metrics import NONE_VERDICT
 from analyzer.eval.results import RunResults
-from analyzer.taxonomy import VERDICTS
+from analyzer.taxonomy import CATEGORIES, VERDICTS
 
 # The summary rows shown first, in this order; the rest of the scalars follow.
 _HEADLINE = (
@@ -130,6 +131,55 @@ def summary_tables(results: RunResults) -> Group:
             bad.add_row(c.id, str(r.repeat + 1), detail)
         parts.append(bad)
     return Group(*parts)
+
+
+_CV_ROWS = (
+    "verdict_accuracy",
+    "macro_f1",
+    "micro_f1",
+    "ethics_recall",
+    "severity_accuracy",
+    "evidence_hit_rate",
+    "signal_macro_f1",
+)
+
+
+def cross_validation_tables(cv: CrossValidation, run: str) -> list[Table]:
+    """What `walkaway eval tune RUN --folds K` prints: out-of-fold beside in-sample, per category, per
+    fold, per writer, and the out-of-fold verdict confusion matrix."""
+    note = "" if cv.tuned else " (no per-question scores: nothing fitted, out-of-fold = as run)"
+    head = Table(title=f"{run}: {cv.cases} cases, {cv.folds} folds grouped by writer{note}", title_justify="left")
+    for col in ("metric", "as run", "in-sample (fit on all)", "out-of-fold", "constant verdict"):
+        head.add_column(col, justify="left" if col == "metric" else "right")
+    columns = (cv.as_run, cv.in_sample, cv.out_of_fold, cv.constant)
+    for name in _CV_ROWS:
+        head.add_row(name, *(_fmt(m.scalars().get(name)) for m in columns))
+    head.add_row("ethics false walk-aways", *(str(m.ethics_false_walk_away) for m in columns[:3]), "-")
+    cats = Table(title="Per category, out-of-fold", title_justify="left")
+    for col in ("category", "precision", "recall", "F1", "support", "predicted", "in-sample F1"):
+        cats.add_column(col, justify="left" if col == "category" else "right")
+    for c in CATEGORIES:
+        o, i = cv.out_of_fold.categories[c], cv.in_sample.categories[c]
+        cats.add_row(c, f"{o.precision:.3f}", f"{o.recall:.3f}", _fmt(o.f1), str(o.support), str(o.predicted),
+                     _fmt(i.f1))  # fmt: skip
+    conf = Table(title="Verdict confusion, out-of-fold (rows: label, columns: predicted)", title_justify="left")
+    conf.add_column("label")
+    cols = [*VERDICTS, NONE_VERDICT]
+    for v in cols:
+        conf.add_column(v, justify="right")
+    for v in VERDICTS:
+        conf.add_row(v, *(str(cv.out_of_fold.confusion[v][p]) for p in cols))
+    folds = Table(title="Per fold (held out)", title_justify="left")
+    for col in ("fold", "writers", "cases", "verdict accuracy", "macro F1"):
+        folds.add_column(col, justify="left" if col in ("fold", "writers") else "right")
+    for f in cv.per_fold:
+        folds.add_row(str(f.index), ", ".join(f.writers), str(f.cases), f"{f.verdict_accuracy:.3f}", _fmt(f.macro_f1))
+    writers = Table(title="Per writer, out-of-fold verdict accuracy", title_justify="left")
+    writers.add_column("writer")
+    writers.add_column("verdict accuracy", justify="right")
+    for w, acc in cv.per_writer.items():
+        writers.add_row(w, f"{acc:.3f}")
+    return [head, cats, conf, folds, writers]
 
 
 def comparison_tables(cmp: Comparison) -> Group:

@@ -183,6 +183,7 @@ async def run_suite(
     cases = [
         CaseResult(
             id=c.id,
+            writer=c.writer,
             transcript=str(suite.transcript_path(c)),
             seller=list(c.seller),
             expected=c.expected,
