@@ -88,10 +88,25 @@ def main() -> None:
             disagreements.append({"id": cid, "differences": diffs, "reader_note": rexp.get("note", "")})
     n = len(pairs)
     rows = [
-        ("flag present/absent (calls x 7 categories)", len(fw), kappa(fw, fr), sum(a == b for a, b in zip(fw, fr))),
-        ("flag severity (flags both labelled)", len(sw), kappa(sw, sr), sum(a == b for a, b in zip(sw, sr))),
-        ("verdict", len(vw), kappa(vw, vr), sum(a == b for a, b in zip(vw, vr))),
-        ("signal present/absent (calls x 6 signals)", len(gw), kappa(gw, gr), sum(a == b for a, b in zip(gw, gr))),
+        (
+            "flag present/absent (calls x 7 categories)",
+            len(fw),
+            kappa(fw, fr),
+            sum(a == b for a, b in zip(fw, fr, strict=True)),
+        ),
+        (
+            "flag severity (flags both labelled)",
+            len(sw),
+            kappa(sw, sr),
+            sum(a == b for a, b in zip(sw, sr, strict=True)),
+        ),
+        ("verdict", len(vw), kappa(vw, vr), sum(a == b for a, b in zip(vw, vr, strict=True))),
+        (
+            "signal present/absent (calls x 6 signals)",
+            len(gw),
+            kappa(gw, gr),
+            sum(a == b for a, b in zip(gw, gr, strict=True)),
+        ),
     ]
     lines = [
         "# Writer vs second reader: agreement on the development set",
@@ -104,7 +119,13 @@ def main() -> None:
     ]
     for name, items, k, same in rows:
         lines.append(f"| {name} | {items} | {same / items:.3f} | {'n/a' if k is None else f'{k:.3f}'} |")
-    lines += ["", "Per category (present/absent):", "", "| category | writer | reader | kappa |", "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "Per category (present/absent):",
+        "",
+        "| category | writer | reader | kappa |",
+        "|---|---:|---:|---:|",
+    ]
     for c, (a, b) in per_cat.items():
         k = kappa(a, b)
         lines.append(f"| {c} | {sum(a)} | {sum(b)} | {'n/a' if k is None else f'{k:.3f}'} |")
