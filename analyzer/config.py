@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         default=120, ge=0, le=10_000, description="Tokens of context repeated between chunks."
     )
     cache: bool = Field(default=True, description="Use the SQLite response cache.")
+    redact: bool | None = Field(
+        default=None,
+        description="Replace personal data with typed placeholders in what is sent to the model (names, e-mail, "
+        "phones, card/account numbers, street addresses; analyzer/extraction/redact.py). Unset: on for every "
+        "endpoint that is not on this machine, off for the embedded model.",
+    )
     local_ctx: int = Field(
         default=8192, ge=2048, le=131_072, description="Context window of the embedded llama.cpp server."
     )

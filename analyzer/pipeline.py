@@ -23,6 +23,7 @@ from analyzer.extraction.findings import ChunkFailure, Findings, Flag, Grounding
 from analyzer.extraction.grounding import ground
 from analyzer.extraction.merge import merge_flags, merge_signals
 from analyzer.extraction.prompts import Prompts, load_prompts
+from analyzer.extraction.redact import redaction_wanted
 from analyzer.report.model import Report
 from analyzer.tokens import count_tokens
 from analyzer.transcript.model import Transcript
@@ -157,6 +158,7 @@ def settings_fingerprint(settings: Settings, backend: str, policy_path: Path | N
         "prompts": load_prompts().full_version,
         "policy": [policy_version(policy_path), getattr(policy, "version", "")],
         "chunk": [settings.chunk_tokens, settings.chunk_overlap_tokens],
+        "redact": redaction_wanted(settings.redact, backend, settings.base_url),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -168,8 +170,14 @@ async def extract_findings(
     settings: Settings,
     prompts: Prompts,
     icp_text: str = "",
+    model_view: Transcript | None = None,
 ) -> Findings:
-    """Chunk, ask, ground and merge. A failing chunk is recorded, not fatal, unless every chunk fails."""
+    """Chunk, ask, ground and merge. A failing chunk is recorded, not fatal, unless every chunk fails.
+
+    ``model_view`` is what the model is shown (a redacted copy with the same sentence ids); grounding
+    always maps the model's citations back to ``transcript``, so reports quote the original text.
+    """
+    view = model_view if model_view is not None else transcript
     chunks = plan_chunks(transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
     context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
     from analyzer.extraction.keywords import find_cues, raise_severity_from_cues, scan_cues
@@ -189,7 +197,7 @@ async def extract_findings(
     started = time.perf_counter()
     for chunk in chunks:
         try:
-            result = await extractor.run(render_chunk(transcript, chunk))
+            result = await extractor.run(render_chunk(view, chunk))
         except (ExtractionError, BackendError) as exc:
             failures.append(
                 ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError))
@@ -287,13 +295,18 @@ async def analyze_async(
     policy: Policy | None = None,
     icp: ICP | None = None,
     chat: ChatModel | None = None,
+    redact: bool | None = None,
 ) -> Report:
-    """Analyze one transcript (a path, bytes, or an already parsed Transcript) and return its Report."""
+    """Analyze one transcript (a path, bytes, or an already parsed Transcript) and return its Report.
+
+    ``redact`` overrides ``Settings.redact`` (None keeps it: on for endpoints off this machine)."""
     from analyzer.rules import decide, load_policy
 
     settings = settings or load_settings()
     if model is not None:
         settings = settings.model_copy(update={"model": model})
+    if redact is not None:
+        settings = settings.model_copy(update={"redact": redact})
     if transcript is None:
         transcript = await asyncio.to_thread(
             _parse, path, data, filename, fmt=fmt, seller=seller, seller_domain=seller_domain, settings=settings
@@ -302,6 +315,12 @@ async def analyze_async(
         policy = load_policy(policy_path)
     name = backend or (chat.backend if chat is not None else settings.resolved_backend())
     prompts = load_prompts()
+    model_view: Transcript | None = None
+    redaction = None
+    if name != "keywords" and redaction_wanted(settings.redact, name, settings.base_url):
+        from analyzer.extraction.redact import redact_transcript
+
+        model_view, redaction = await asyncio.to_thread(redact_transcript, transcript)
     cache_on = settings.cache if use_cache is None else use_cache
     naive_verdict = None
     if name == "keywords":
@@ -320,11 +339,14 @@ async def analyze_async(
         if name == "naive":
             from analyzer.extraction.naive import extract_naive
 
-            findings, naive_verdict = await extract_naive(transcript, chat, prompts)
+            findings, naive_verdict = await extract_naive(model_view or transcript, chat, prompts)
             findings.backend = "naive"
         else:
             icp_text = icp.prompt_text() if icp is not None else ""
-            findings = await extract_findings(transcript, chat, settings=settings, prompts=prompts, icp_text=icp_text)
+            findings = await extract_findings(
+                transcript, chat, settings=settings, prompts=prompts, icp_text=icp_text, model_view=model_view
+            )
+    findings.redaction = redaction
     report = decide(findings, transcript, policy=policy, icp=icp)
     if naive_verdict is not None:
         report.verdict = naive_verdict

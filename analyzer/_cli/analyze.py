@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
+from analyzer.config import Settings
 from analyzer.taxonomy import VERDICTS
 
 
@@ -42,6 +44,12 @@ from analyzer.taxonomy import VERDICTS
     help="Exit 1 when the verdict is this one (repeatable), for pipelines.",
 )
 @click.option("--no-cache", is_flag=True, help="Bypass the response cache.")
+@click.option(
+    "--redact/--no-redact",
+    default=None,
+    help="Replace personal data with typed placeholders before the call is sent to the model "
+    "(default: on for endpoints not on this machine; WALKAWAY_REDACT).",
+)
 def command(
     file: Path,
     backend: str | None,
@@ -55,19 +63,23 @@ def command(
     icp: Path | None,
     fail_on: tuple[str, ...],
     no_cache: bool,
+    redact: bool | None,
 ) -> None:
     """Analyze one call transcript and print the verdict report."""
+    from analyzer.config import load_settings
     from analyzer.pipeline import analyze
     from analyzer.report import write_report
     from analyzer.rules import load_icp
 
+    settings = load_settings(backend=backend, model=model, redact=redact)
+    redaction_notice(settings, backend or settings.resolved_backend())
     report = analyze(
         file,
         seller=seller,
         seller_domain=seller_domain,
         fmt=input_format,
         backend=backend,
-        model=model,
+        settings=settings,
         use_cache=False if no_cache else None,
         policy_path=policy,
         icp=load_icp(icp) if icp else None,
@@ -75,3 +87,16 @@ def command(
     write_report(report, out_format, out)
     if report.verdict in fail_on:
         raise SystemExit(1)
+
+
+def redaction_notice(settings: Settings, backend: str) -> None:
+    """Say on stderr when redaction is on without being asked for (an endpoint off this machine)."""
+    from analyzer.extraction.redact import redaction_wanted
+
+    if settings.redact is None and redaction_wanted(None, backend, settings.base_url):
+        host = urlsplit(settings.base_url).hostname if settings.base_url else "the OpenAI API"
+        click.echo(
+            f"notice: personal data (names, e-mail, phone, card and account numbers, addresses) is replaced with "
+            f"placeholders before the call is sent to {host}; --no-redact sends it as is",
+            err=True,
+        )

@@ -93,6 +93,11 @@ class _RichProgress:
 )
 @click.option("--policy", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="A verdict policy YAML.")
 @click.option("--no-cache", is_flag=True, help="Bypass the response cache.")
+@click.option(
+    "--redact/--no-redact",
+    default=None,
+    help="Redact personal data before it is sent to the model (default: on for endpoints off this machine).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar (it is off anyway when stderr is not a terminal).")
 @click.option(
     "--format",
@@ -116,6 +121,7 @@ def command(
     allow_outside: bool,
     policy: Path | None,
     no_cache: bool,
+    redact: bool | None,
     no_progress: bool,
     out_format: str,
 ) -> None:
@@ -126,13 +132,15 @@ def command(
     resumes where it stopped; calls already done with the same settings are skipped.
     """
     from analyzer import pipeline
+    from analyzer._cli.analyze import redaction_notice
     from analyzer.batch.engine import Engine
     from analyzer.batch.inputs import expand_inputs
     from analyzer.batch.runner import run_batch
     from analyzer.config import load_settings
 
-    settings = load_settings(backend=backend, model=model, cache=False if no_cache else None)
+    settings = load_settings(backend=backend, model=model, cache=False if no_cache else None, redact=redact)
     backend_name = backend or settings.resolved_backend()
+    redaction_notice(settings, backend_name)
     items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
     fingerprint = pipeline.settings_fingerprint(settings, backend_name, policy)
     engine = Engine(

@@ -89,6 +89,11 @@ def command() -> None:
     help="Also write JUnit XML here.",
 )
 @click.option("--case", "case_ids", multiple=True, metavar="ID", help="Run only this case (repeatable).")
+@click.option(
+    "--redact/--no-redact",
+    default=None,
+    help="Redact personal data before it is sent to the model (default: on for endpoints off this machine).",
+)
 def run_command(
     suite_path: Path,
     backend: str | None,
@@ -99,6 +104,7 @@ def run_command(
     no_cache: bool,
     junit_path: Path | None,
     case_ids: tuple[str, ...],
+    redact: bool | None,
 ) -> None:
     """Run SUITE.yaml: write results.json and report.html, print the summary.
 
@@ -142,6 +148,7 @@ def run_command(
                 concurrency=concurrency,
                 use_cache=not no_cache,
                 progress=on_done,
+                redact=redact,
             )
         )
     if backend is None and results.meta.backend == "default":

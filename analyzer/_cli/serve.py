@@ -48,17 +48,23 @@ def _is_loopback(host: str) -> bool:
 @click.option("--database-url", envvar="WALKAWAY_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in the home).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--redact/--no-redact", "redact_pii", default=None,
+              help="Redact personal data before uploads are sent to the model (default: on for endpoints off "
+              "this machine; WALKAWAY_REDACT).")
 def command(
-    host: str, port: int, backend: str | None, concurrency: int | None, database_url: str | None, log_level: str
+    host: str, port: int, backend: str | None, concurrency: int | None, database_url: str | None, log_level: str,
+    redact_pii: bool | None,
 ) -> None:
     """Serve the upload page and the JSON API (docs at /docs)."""
     import uvicorn
 
+    from analyzer._cli.analyze import redaction_notice
     from analyzer.config import load_settings
     from analyzer.service import create_app, load_service_config
     from analyzer.service._store import redact
 
-    settings = load_settings(backend=backend)
+    settings = load_settings(backend=backend, redact=redact_pii)
+    redaction_notice(settings, backend or settings.resolved_backend())
     config = load_service_config(concurrency=concurrency, database_url=database_url)
     if not _is_loopback(host) and not config.service_api_key:
         click.echo(

@@ -138,12 +138,15 @@ async def run_suite(
     concurrency: int = 4,
     use_cache: bool = True,
     progress: ProgressFn | None = None,
+    redact: bool | None = None,
 ) -> RunResults:
     """Analyze every case ``repeat`` times with at most ``concurrency`` analyses in flight, then score.
 
     Repeats after the first run with ``use_cache=False`` (the response cache would otherwise replay the
     first answers); ``use_cache=False`` turns the cache off for all of them. ``backend``/``model`` are
-    passed through to ``analyze`` (None: the settings decide) and recorded in the run metadata.
+    passed through to ``analyze`` (None: the settings decide) and recorded in the run metadata, as is
+    ``redact`` (None: the settings decide; only passed when set, so injected analyze functions need not
+    know it).
     """
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
@@ -165,6 +168,8 @@ async def run_suite(
             "model": model,
             "use_cache": cache,
         }
+        if redact is not None:
+            kwargs["redact"] = redact
         async with sem:
             start = time.perf_counter()
             try:

@@ -105,6 +105,14 @@ class ChunkFailure(BaseModel):
     )
 
 
+class RedactionSummary(BaseModel):
+    """What redaction replaced in the text sent to the model (counts only, never the values)."""
+
+    recognizer: str = Field(description="The recognizer and its model, with versions.")
+    speakers: int = Field(default=0, description="Speakers renamed by role.")
+    counts: dict[str, int] = Field(default_factory=dict, description="Placeholder -> replacements made.")
+
+
 class Findings(BaseModel):
     """Everything extraction learned from one transcript, grounded and merged across chunks."""
 
@@ -120,6 +128,9 @@ class Findings(BaseModel):
     scores: dict[str, float] = Field(
         default_factory=dict,
         description="Highest yes-score per category/signal over all chunks, kept for threshold tuning.",
+    )
+    redaction: RedactionSummary | None = Field(
+        default=None, description="What was replaced before the call was sent to the model; None: not redacted."
     )
     cue_hits: list[str] = Field(
         default_factory=list, description="Questions whose cue lexicon matched in some chunk (own threshold)."

@@ -3,7 +3,8 @@
 The shipped folder is found with ``importlib.resources``: an installed wheel carries the repository's
 top-level ``prompts/`` as ``analyzer/prompts/`` (``package-dir`` in ``pyproject.toml``); a source checkout
 or an editable install reads ``prompts/`` beside the package. ``WALKAWAY_PROMPTS_DIR`` overrides both.
-Its version id is the manifest's ``version`` plus a hash of every file, so any edit to a prompt changes report metadata and cache keys.
+Its version id is the manifest's ``version`` plus a hash of every file, so any edit to a prompt changes
+report metadata and cache keys.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from analyzer.extraction.findings import Flag, GroundingStats, SignalFinding, Usage
+from analyzer.extraction.findings import Flag, GroundingStats, RedactionSummary, SignalFinding, Usage
 from analyzer.taxonomy import Verdict
 from analyzer.transcript.model import Speaker, Transcript
 
@@ -66,6 +66,10 @@ class Report(BaseModel):
     grounding: GroundingStats = Field(default_factory=GroundingStats)
     usage: Usage = Field(default_factory=Usage)
     chunk_failures: list[str] = Field(default_factory=list)
+    redaction: RedactionSummary | None = Field(
+        default=None,
+        description="Personal data replaced before the call was sent to the model (counts); None: sent as is.",
+    )
     backend_failed: bool = Field(
         default=False, description="A chunk failed because the backend kept failing after its retry budget."
     )

@@ -194,6 +194,7 @@ def decide(
         usage=findings.usage,
         chunk_failures=[f"chunk {c.chunk_id}: {c.error}" for c in findings.chunk_failures],
         backend_failed=any(c.backend for c in findings.chunk_failures),
+        redaction=findings.redaction,
         backend=findings.backend,
         model=findings.model,
         prompt_version=findings.prompt_version,
