@@ -200,7 +200,7 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
 
 
 @command.command(name="tune")
-@click.argument("run", metavar="RUN", type=click.Path(path_type=Path))
+@click.argument("runs", metavar="RUN...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--write",
     "write_to",
@@ -231,7 +231,7 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
 )
 @click.option("--json", "as_json", is_flag=True, help="With --folds: print the cross-validation as JSON.")
 def tune_command(
-    run: Path,
+    runs: tuple[Path, ...],
     write_to: Path | None,
     case_globs: tuple[str, ...],
     folds: int | None,
@@ -239,7 +239,10 @@ def tune_command(
     suite_path: Path | None,
     as_json: bool,
 ) -> None:
-    """Best yes-score thresholds per question from a finished run (no model calls)."""
+    """Best yes-score thresholds per question from one or more finished runs (no model calls).
+
+    Several runs of one suite (e.g. scored a part at a time) are pooled; a case in two runs counts once
+    (the later run wins)."""
     import fnmatch
 
     from rich.table import Table
@@ -247,7 +250,11 @@ def tune_command(
     from analyzer.eval.tune import tune
     from analyzer.extraction.prompts import load_prompts
 
-    results = load_results(run)
+    loaded = [load_results(r) for r in runs]
+    results = loaded[-1]
+    run = runs[0] if len(runs) == 1 else Path(f"{runs[0]} (+{len(runs) - 1} more)")
+    by_id = {c.id: c for r in loaded for c in r.cases}
+    results = results.model_copy(update={"cases": list(by_id.values())})
     prompts = load_prompts()
     current = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items()}
     cases = results.cases

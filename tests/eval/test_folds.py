@@ -136,3 +136,18 @@ def test_cli_folds_prints_out_of_fold_and_json(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--folds", "9"])
     assert res.exit_code == 2
     assert "9 folds need at least 9 writers" in res.output
+
+
+def test_cli_pools_several_runs_of_one_suite(tmp_path: Path) -> None:
+    cases = _overfit_run()
+    paths = []
+    for i, part in enumerate((cases[:4], cases[4:])):
+        run = tmp_path / f"part{i}"
+        run.mkdir()
+        RunResults(
+            meta=RunMeta(suite="s", backend="local", model="m", prompt_version="p", timestamp="t"), cases=part
+        ).write(run / "results.json")
+        paths.append(str(run))
+    res = CliRunner().invoke(cli, ["eval", "tune", *paths, "--folds", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["cases"] == 8
