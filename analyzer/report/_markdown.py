@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzer.report._common import (
     VERDICT_LABEL,
     decided_hit,
@@ -21,9 +23,14 @@ def _cell(text: str) -> str:
     return _esc(" ".join(text.split())).replace("|", "\\|")
 
 
+_MD_SPECIAL = re.compile(r"([*_`\[\]~#])")
+
+
 def _esc(text: str) -> str:
-    """Neutralise raw HTML (a transcript is untrusted input and Markdown viewers render HTML)."""
-    return text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Neutralise raw HTML and Markdown syntax: a transcript is untrusted input, Markdown viewers render
+    HTML, and a quote such as ``*urgent*`` or ``[click](http://...)`` must stay the words that were said."""
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def render_markdown(report: Report) -> str:

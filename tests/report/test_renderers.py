@@ -103,3 +103,13 @@ def test_public_names():
     for name in report_pkg.__all__:
         assert hasattr(report_pkg, name)
     assert {"render", "write_report", "load_report"} <= set(report_pkg.__all__)
+
+
+def test_markdown_never_renders_transcript_text_as_markup() -> None:
+    from analyzer.report._markdown import _esc
+
+    hostile = "*urgent* [click](http://evil.example) `code` <script>x</script> # not a heading ~strike~"
+    out = _esc(hostile)
+    for raw in ("*urgent*", "[click]", "`code`", "<script>", "~strike~"):
+        assert raw not in out
+    assert out.replace("\\", "") == hostile.replace("<", "&lt;").replace(">", "&gt;")
