@@ -2,7 +2,10 @@
 
 ``create_app()`` builds the FastAPI app; ``walkaway serve`` runs it with uvicorn. Jobs live in the
 database (SQLite under the walkaway home by default, PostgreSQL with ``WALKAWAY_DATABASE_URL``), so
-queued and running analyses resume after a restart.
+queued and running analyses resume after a restart; a job whose worker died is taken back after its
+lease, and one that keeps killing its worker is failed after ``max_attempts``. No CPU work runs on the
+server's event loop: analyses run in child processes (``_procs``; the embedded local model's on a loop
+in a thread), large parses and renders in child processes too, small ones in threads.
 """
 
 from analyzer.service._app import create_app

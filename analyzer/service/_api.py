@@ -6,15 +6,14 @@ import asyncio
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from analyzer.report.model import Report
-from analyzer.service._intake import UploadError, decode_json_content, prepare
+from analyzer.service._intake import UploadError, prepare, prepare_json
 from analyzer.service._schemas import AnalysisList, AnalysisOut, AnalysisRequest, ErrorOut, ReportFormat
-from analyzer.service._state import ServiceState, state_of
+from analyzer.service._state import ServiceState, offload, parse_upload, rate_limit_uploads, state_of
 
 router = APIRouter(prefix="/api/v1", tags=["analyses"])
 
@@ -29,7 +28,10 @@ REPORT_HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:;
 
 
 async def submit(state: ServiceState, request: Request) -> AnalysisOut:
-    """Read an upload (multipart or JSON), validate it, store it as a queued job and wake the worker."""
+    """Read an upload (multipart or JSON), validate it, store it as a queued job and wake the worker.
+
+    Parsing the JSON body, decoding base64 and parsing the transcript are CPU work on up to tens of
+    megabytes: they run off the event loop (see ``parse_upload``), so other requests are served meanwhile."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     max_bytes = state.config.max_upload_bytes
     if ctype == "multipart/form-data":
@@ -41,21 +43,18 @@ async def submit(state: ServiceState, request: Request) -> AnalysisOut:
         content = await upload.read()
         text = {k: v for k, v in form.multi_items() if isinstance(v, str)}
         sellers = [v for v in form.getlist("seller") if isinstance(v, str)]
-        args = {"content": content, "filename": upload.filename, "seller": sellers,
-                "seller_domain": text.get("seller_domain"), "account": text.get("account")}
+        prepared = await parse_upload(
+            state, len(content), prepare, content=content, filename=upload.filename, seller=sellers,
+            seller_domain=text.get("seller_domain"), account=text.get("account"), max_bytes=max_bytes,
+        )
     elif ctype == "application/json":
-        try:
-            body = AnalysisRequest.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise UploadError(_validation_sentence(exc)) from None
-        args = {"content": decode_json_content(body.content, body.content_base64), "filename": body.filename,
-                "seller": body.seller, "seller_domain": body.seller_domain, "account": body.account}
+        raw = await request.body()
+        prepared = await parse_upload(state, len(raw), prepare_json, raw=raw, max_bytes=max_bytes)
     else:
         raise UploadError(
             f"unsupported content type {ctype or '(none)'!r}; send multipart/form-data with a 'file' part "
             "or application/json", status=415, code="unsupported_media_type",
         )
-    prepared = await asyncio.to_thread(lambda: prepare(max_bytes=max_bytes, **args))  # type: ignore[arg-type]
     view = await asyncio.to_thread(
         state.store.create, content=prepared.content, filename=prepared.filename, fmt=prepared.format,
         account=prepared.account, seller=prepared.seller, seller_domain=prepared.seller_domain,
@@ -68,7 +67,9 @@ async def submit(state: ServiceState, request: Request) -> AnalysisOut:
     "/analyses",
     status_code=202,
     response_model=AnalysisOut,
-    responses={**_ERRORS, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses={**_ERRORS, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}, 422: {"model": ErrorOut},
+               429: {"model": ErrorOut, "description": "Too many uploads from this client; see Retry-After."}},
+    dependencies=[Depends(rate_limit_uploads)],
     openapi_extra={
         "requestBody": {
             "content": {
@@ -136,33 +137,36 @@ async def get_analysis(request: Request, analysis_id: str) -> AnalysisOut:
 )
 async def get_report(request: Request, analysis_id: str, fmt: ReportFormat) -> Response:
     """The report as JSON (the full ``Report`` model), Markdown or a standalone HTML page."""
-    report = await load_report(state_of(request), analysis_id)
-    if fmt == "json":
-        return Response(report.model_dump_json(indent=2), media_type=_MEDIA["json"])
-    from analyzer.report import render
-
-    text = await asyncio.to_thread(render, report, fmt)
+    state = state_of(request)
+    await _check_done(state, analysis_id)
+    raw = await asyncio.to_thread(state.store.report_json, analysis_id)
+    if raw is None:
+        raise UploadError(f"no analysis with id {analysis_id!r}", status=404, code="not_found")
+    # Validating and rendering the report of a long call is seconds of CPU: a thread, or a process if large.
+    text = await offload(state, len(raw), render_report, raw, fmt)
     headers = {"Content-Security-Policy": REPORT_HTML_CSP} if fmt == "html" else {}
     if fmt == "md":
         headers["Content-Disposition"] = f'inline; filename="walkaway-{analysis_id}.md"'
     return Response(text, media_type=_MEDIA[fmt], headers=headers)
 
 
-async def load_report(state: ServiceState, analysis_id: str) -> Report:
-    """The finished report of an analysis; UploadError (404/409) when there is none yet."""
+async def _check_done(state: ServiceState, analysis_id: str) -> None:
+    """UploadError (404/409) unless the analysis exists and is done."""
     view = await asyncio.to_thread(state.store.get, analysis_id)
     if view is None:
         raise UploadError(f"no analysis with id {analysis_id!r}", status=404, code="not_found")
     if view.status == "failed":
         raise UploadError(f"the analysis failed: {view.error}", status=409, code="analysis_failed")
-    raw = await asyncio.to_thread(state.store.report_json, analysis_id)
-    if view.status != "done" or raw is None:
+    if view.status != "done":
         raise UploadError(f"the analysis is {view.status}; the report is not ready yet", status=409,
                           code="not_ready")
-    return Report.model_validate_json(raw)
 
 
-def _validation_sentence(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-    return f"{loc + ': ' if loc else ''}{err.get('msg', 'invalid value')}"
+def render_report(raw: str, fmt: ReportFormat) -> str:
+    """A stored report (JSON) rendered as ``fmt``: pure, so it can run in a child process."""
+    report = Report.model_validate_json(raw)
+    if fmt == "json":
+        return report.model_dump_json(indent=2)
+    from analyzer.report import render
+
+    return render(report, fmt)

@@ -1,7 +1,13 @@
-"""The app factory: storage, worker and routes wired together, with errors as one-sentence JSON."""
+"""The app factory: storage, worker and routes wired together, with errors as one-sentence JSON.
+
+Every answer that is not a success is JSON ``{"error": code, "detail": sentence}`` (or the error page
+for a browser): 4xx for anything a client can cause, and a 500 with a request id only for our own bugs,
+which the :class:`~analyzer.service._security.Guard` catches and logs with their traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +25,10 @@ from analyzer.config import Settings, load_settings
 from analyzer.service import _api, _pages
 from analyzer.service._config import ServiceConfig, load_service_config
 from analyzer.service._intake import UploadError
-from analyzer.service._security import ENVELOPE_BYTES, BodyTooLarge, Guard
+from analyzer.service._procs import ChildPool, Recipe
+from analyzer.service._ratelimit import UploadLimiter
+from analyzer.service._security import BodyTooLarge, Guard, too_large_sentence
+from analyzer.service._sessions import Sessions
 from analyzer.service._state import ServiceState
 from analyzer.service._store import Store
 from analyzer.service._worker import Analyzer, Worker
@@ -28,7 +37,7 @@ log = logging.getLogger(__name__)
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-                 422: "invalid_request"}
+                 422: "invalid_request", 429: "rate_limited"}
 
 
 def create_app(
@@ -47,17 +56,28 @@ def create_app(
     the same engine `walkaway batch` uses; tests pass an Engine with an injected analyze function.
     ``start_worker=False`` stores jobs without running them (for maintenance, and restart tests).
     The database is migrated here, so a bad URL fails now with a ConfigError rather than on first use.
+    With the default analyzer, analyses run in child processes (``config.analysis_processes``).
     """
     settings = settings or load_settings()
     config = config or load_service_config()
     store = Store(config.resolved_database_url(settings))
     store.migrate()
+    recipe: Recipe | None = None
     if analyzer is None:
         from analyzer.batch.engine import Engine
 
         analyzer = Engine(settings, concurrency=config.concurrency, backend=backend)
-    worker = Worker(store, analyzer, concurrency=config.concurrency, poll_seconds=config.poll_seconds)
-    state = ServiceState(store=store, worker=worker, config=config, settings=settings)
+        in_processes = config.analysis_processes
+        if in_processes is None:
+            in_processes = (backend or settings.resolved_backend()) != "local"
+        if in_processes:
+            recipe = Recipe(settings=settings, backend=backend, database_url=store.url)
+    worker = Worker(store, analyzer, concurrency=config.concurrency, poll_seconds=config.poll_seconds,
+                    lease_seconds=config.job_lease_seconds, max_attempts=config.max_attempts, processes=recipe)
+    sessions = Sessions(store, lifetime_seconds=config.session_seconds)
+    children = ChildPool(2)
+    state = ServiceState(store=store, worker=worker, config=config, settings=settings, sessions=sessions,
+                         uploads=UploadLimiter(config.uploads_per_minute, config.upload_burst), children=children)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +87,7 @@ def create_app(
             yield
         finally:
             await worker.stop()
+            await asyncio.to_thread(children.close)
             store.close()
 
     app = FastAPI(
@@ -86,7 +107,8 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     # Outermost, so that even CORS preflights and unknown paths go through the key check and size limit.
-    app.add_middleware(Guard, api_key=config.service_api_key, max_body=config.max_upload_bytes + ENVELOPE_BYTES)
+    app.add_middleware(Guard, api_key=config.service_api_key, max_upload_bytes=config.max_upload_bytes,
+                       sessions=sessions)
     return app
 
 
@@ -104,6 +126,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def upload_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UploadError)
         headers = {"Retry-After": "2"} if exc.code == "not_ready" else None
+        if exc.retry_after is not None:
+            headers = {"Retry-After": exc.retry_after}
         return _error(request, exc.status, exc.code, str(exc), headers)
 
     async def analyzer_error(request: Request, exc: Exception) -> Response:
@@ -111,7 +135,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def too_large(request: Request, exc: Exception) -> Response:
         limit = request.app.state.walkaway.config.max_upload_bytes
-        return _error(request, 413, "too_large", f"the request body is over the limit of {limit:,} bytes")
+        return _error(request, 413, "too_large", too_large_sentence(limit))
 
     async def validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

@@ -40,6 +40,45 @@ class ServiceConfig(BaseSettings):
         gt=0,
         description="How often an idle worker looks for queued jobs that another process stored.",
     )
+    analysis_processes: bool | None = Field(
+        default=None,
+        description="Run each worker slot's analyses in a child process of its own, so their CPU work never "
+        "holds up requests and a crash there cannot take the server down. Unset means yes, except with the "
+        "embedded local model, which each process would load again.",
+    )
+    child_process_bytes: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="Uploads to parse and reports to render that are larger than this are handled in a child "
+        "process (in a thread, their CPU work would still hold up other requests, and a crash there cannot "
+        "take the server down); smaller ones in a thread, which starts faster.",
+    )
+    session_seconds: int = Field(
+        default=12 * 3600,
+        gt=0,
+        description="How long a login lasts: the session (stored server-side) expires after this many seconds.",
+    )
+    uploads_per_minute: float = Field(
+        default=30.0,
+        ge=0,
+        description="Sustained uploads allowed per client (IP address); 0 turns the limit off.",
+    )
+    upload_burst: int = Field(
+        default=10,
+        gt=0,
+        description="Uploads a client may send at once before uploads_per_minute applies.",
+    )
+    job_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A running job whose worker has not renewed its lease for this long is taken back "
+        "(the worker died); live workers renew it every third of this.",
+    )
+    max_attempts: int = Field(
+        default=3,
+        gt=0,
+        description="A job started this many times without finishing (its worker kept dying) is marked failed.",
+    )
 
     def resolved_database_url(self, settings: Settings) -> str:
         """The configured URL, else ``sqlite:///<home>/service.sqlite3`` (the folder is created)."""

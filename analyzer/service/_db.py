@@ -1,4 +1,4 @@
-"""The one table the service stores: an analysis job, its uploaded bytes and, once done, its report.
+"""The service's tables: analysis jobs (uploaded bytes and, once done, the report) and login sessions.
 
 The uploaded file is kept as bytes in the database; its name is only a label and a format hint, so no
 path a client sends ever reaches the filesystem.
@@ -30,6 +30,8 @@ class Analysis(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime())
     started_at: Mapped[datetime | None] = mapped_column(DateTime())
+    # While running: the worker renews this; once it lies in the past, the worker is presumed dead.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime())
     status: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -44,3 +46,15 @@ class Analysis(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     report_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginSession(Base):
+    """A browser login: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Which API key the login proved; sessions of an older key stop working when the key changes.
+    key_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(), index=True)

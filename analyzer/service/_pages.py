@@ -7,6 +7,7 @@ pages load only this app's own CSS and JS (the Content-Security-Policy enforces 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,14 +15,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from analyzer.report.model import Report
 from analyzer.service._intake import UploadError, prepare
-from analyzer.service._security import COOKIE, safe_next, session_token
-from analyzer.service._state import state_of
+from analyzer.service._security import COOKIE, safe_next
+from analyzer.service._state import offload, parse_upload, rate_limit_uploads, state_of
+from analyzer.service._store import AnalysisView
 from analyzer.taxonomy import SEVERITY_RANK, VERDICTS
 
 HERE = Path(__file__).resolve().parent
@@ -69,11 +71,25 @@ ENV = _env()
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page template with what every page needs."""
-    state = state_of(request)
-    html = ENV.get_template(template).render(
-        root=request.scope.get("root_path", ""), auth=state.config.service_api_key is not None, **context
-    )
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(render(template, **_common(request), **context), status_code=status_code)
+
+
+def render(template: str, **context: Any) -> str:
+    """A template rendered with ``context`` (which must hold ``root`` and ``auth``)."""
+    return ENV.get_template(template).render(**context)
+
+
+def _common(request: Request) -> dict[str, Any]:
+    return {"root": request.scope.get("root_path", ""), "auth": state_of(request).config.service_api_key is not None}
+
+
+def render_analysis(view: AnalysisView, raw: str | None, root: str, auth: bool) -> str:
+    """The analysis page: progress, or the report (stored JSON) with its evidence highlighted. Pure, so
+    the report of a long call (seconds of CPU) can be rendered in a child process."""
+    context: dict[str, Any] = {"a": view}
+    if raw is not None:
+        context.update(report_view(Report.model_validate_json(raw)))
+    return render("analysis.html", root=root, auth=auth, **context)
 
 
 # -- report view model -------------------------------------------------------------------------------
@@ -171,7 +187,7 @@ async def _index(request: Request, *, error: str | None = None, status: int = 20
                 max_mb=state.config.max_upload_bytes / 1_000_000, max_bytes=state.config.max_upload_bytes)
 
 
-@router.post("/upload")
+@router.post("/upload", dependencies=[Depends(rate_limit_uploads)])
 async def upload_form(request: Request) -> Response:
     """The upload form without JavaScript: queue every file, then show it (or the list for several)."""
     state = state_of(request)
@@ -186,8 +202,8 @@ async def upload_form(request: Request) -> Response:
     try:
         for f in files:
             content = await f.read()
-            prepared.append(await asyncio.to_thread(
-                prepare, content=content, filename=f.filename, seller=sellers,
+            prepared.append(await parse_upload(
+                state, len(content), prepare, content=content, filename=f.filename, seller=sellers,
                 seller_domain=domain if isinstance(domain, str) else None,
                 account=account if isinstance(account, str) else None, max_bytes=state.config.max_upload_bytes,
             ))
@@ -238,23 +254,20 @@ async def analysis_page(request: Request, analysis_id: str) -> HTMLResponse:
     if view is None:
         return page(request, "error.html", status_code=404, title="Not found",
                     message="There is no analysis with this id.")
-    context: dict[str, Any] = {"a": view}
-    if view.status == "done":
-        raw = await asyncio.to_thread(state.store.report_json, analysis_id)
-        if raw is not None:
-            context.update(report_view(Report.model_validate_json(raw)))
-    return page(request, "analysis.html", **context)
+    raw = await asyncio.to_thread(state.store.report_json, analysis_id) if view.status == "done" else None
+    html = await offload(state, len(raw or ""), render_analysis, view, raw, **_common(request))
+    return HTMLResponse(html)
 
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str = "/") -> HTMLResponse:
-    """The small form that trades the API key for a session cookie."""
+    """The small form that trades the API key for a session cookie (open without the key)."""
     return page(request, "login.html", next=safe_next(next), error=None)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    """Check the key; on success set the session cookie and go back where the user was going."""
+    """Check the key; on success start a server-side session, set its cookie, go where the user was going."""
     state = state_of(request)
     form = await request.form(max_files=0, max_fields=5)
     key = form.get("key")
@@ -262,19 +275,23 @@ async def login(request: Request) -> Response:
     expected = state.config.service_api_key
     if expected is None:
         return RedirectResponse(target, status_code=303)
-    import hmac
-
-    if not isinstance(key, str) or not hmac.compare_digest(key.encode(), expected.encode()):
+    if not isinstance(key, str) or not hmac.compare_digest(
+        key.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    ):
         return page(request, "login.html", status_code=401, next=target, error="That key is not right.")
+    token = await asyncio.to_thread(state.sessions.create, expected)
     resp = RedirectResponse(target, status_code=303)
-    resp.set_cookie(COOKIE, session_token(expected), httponly=True, samesite="strict",
+    resp.set_cookie(COOKIE, token, max_age=state.config.session_seconds, httponly=True, samesite="strict",
                     secure=request.url.scheme == "https", path="/")
     return resp
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    """Forget the session cookie."""
+    """End the session server-side (the cookie stops working everywhere) and forget the cookie."""
+    token = request.cookies.get(COOKIE)
+    if token:
+        await asyncio.to_thread(state_of(request).sessions.revoke, token)
     resp = RedirectResponse(f"{request.scope.get('root_path', '')}/login", status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
+    resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return resp

@@ -102,6 +102,9 @@ class ErrorOut(BaseModel):
 
     error: str = Field(description="A stable machine-readable code, e.g. 'invalid_transcript'.")
     detail: str = Field(description="One sentence saying what is wrong and what was expected.")
+    request_id: str | None = Field(
+        default=None, description="Only on a 500 (a bug of ours): the id under which the server logged it."
+    )
 
 
 def _utc(value: datetime | None) -> datetime | None:

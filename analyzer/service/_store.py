@@ -2,29 +2,70 @@
 
 Methods are synchronous and short; the app calls them from worker threads so the event loop never
 waits on the database.
+
+Every text written goes through :func:`valid_text` first: a transcript may carry a lone UTF-16
+surrogate (a JSON ``"\\ud800"`` escape) or a NUL, which neither UTF-8 nor PostgreSQL can store, and a
+write that fails would leave a job without an outcome.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from pydantic_core import PydanticSerializationError
+from sqlalchemy import Engine, create_engine, event, func, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from analyzer._errors import ConfigError
 from analyzer.report.model import Report
 from analyzer.service import _migrate
 from analyzer.service._db import Analysis, JobStatus
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def valid_text(text: str) -> str:
+    """``text`` as storable Unicode: surrogate pairs joined, lone surrogates and NULs replaced with U+FFFD."""
+    if not _UNSTORABLE.search(text):
+        return text
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return joined.replace("\x00", "\ufffd")
+
+
+def _valid_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, list):
+        return [_valid_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {_valid_tree(k): _valid_tree(v) for k, v in value.items()}
+    return value
+
+
+def report_json(report: Report) -> str:
+    """The report as JSON fit to store: valid UTF-8 even when the transcript held lone surrogates."""
+    try:
+        return report.model_dump_json()
+    except (PydanticSerializationError, UnicodeError):
+        cleaned = _valid_tree(report.model_dump(mode="json"))
+        return Report.model_validate(cleaned).model_dump_json()
+
+
+def abandoned_sentence(attempts: int) -> str:
+    """The error stored for a job whose worker died on every attempt."""
+    return (f"the analysis was started {attempts} times and never finished (the server stopped or crashed "
+            "during each attempt); it will not be retried")
 
 
 @dataclass(frozen=True)
@@ -58,6 +99,8 @@ class Job:
     content: bytes
     seller: list[str]
     seller_domain: str | None
+    attempt: int = 1
+    """Which start of the job this is: its outcome is stored only while no later start has claimed it."""
 
 
 _VIEW_COLUMNS = (
@@ -107,7 +150,8 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.url = url
-        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.session_factory: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        self._session = self.session_factory
 
     def migrate(self) -> None:
         """Create or upgrade the schema (alembic); an unreachable database raises ConfigError."""
@@ -135,8 +179,9 @@ class Store:
         now = _now()
         row = Analysis(
             id=uuid.uuid4().hex, created_at=now, updated_at=now, status="queued", attempts=0,
-            filename=filename, format=fmt, account=account, seller=list(seller), seller_domain=seller_domain,
-            size=len(content), content=content, verdict=None, flags=[], report_json=None, error=None,
+            filename=valid_text(filename), format=fmt, account=_opt(account), seller=[valid_text(s) for s in seller],
+            seller_domain=_opt(seller_domain), size=len(content), content=content, verdict=None, flags=[],
+            report_json=None, error=None,
         )
         with self._session() as s:
             s.add(row)
@@ -196,12 +241,15 @@ class Store:
             rows = s.execute(select(Analysis.status, func.count()).group_by(Analysis.status)).all()
         return {str(status): int(n) for status, n in rows}
 
-    def claim_next(self) -> Job | None:
+    def claim_next(self, lease_seconds: float = 300.0, max_attempts: int | None = None) -> Job | None:
         """Atomically move the oldest queued job to running and return it; None when nothing is queued.
 
         The conditional UPDATE (``WHERE status = 'queued'``) makes two workers, or two processes on one
-        PostgreSQL database, never run the same job.
+        PostgreSQL database, never run the same job. The claim holds a lease of ``lease_seconds`` that the
+        worker renews (:meth:`renew_leases`); jobs whose lease ran out are taken back first (see
+        :meth:`reclaim`).
         """
+        self.reclaim(max_attempts, expired_only=True)
         with self._session() as s:
             while True:
                 candidate = s.execute(
@@ -214,56 +262,122 @@ class Store:
                 res = s.execute(
                     update(Analysis)
                     .where(Analysis.id == candidate, Analysis.status == "queued")
-                    .values(status="running", started_at=now, updated_at=now, attempts=Analysis.attempts + 1)
+                    .values(status="running", started_at=now, updated_at=now, attempts=Analysis.attempts + 1,
+                            lease_until=now + timedelta(seconds=lease_seconds))
                 )
                 s.commit()
                 if res.rowcount == 1:  # type: ignore[attr-defined]
                     row = s.execute(
                         select(Analysis.id, Analysis.filename, Analysis.content, Analysis.seller,
-                               Analysis.seller_domain).where(Analysis.id == candidate)
+                               Analysis.seller_domain, Analysis.attempts).where(Analysis.id == candidate)
                     ).one()
                     return Job(id=row.id, filename=row.filename, content=row.content, seller=list(row.seller),
-                               seller_domain=row.seller_domain)
+                               seller_domain=row.seller_domain, attempt=row.attempts)
 
-    def finish(self, analysis_id: str, report: Report) -> None:
-        """Store the report of a finished job."""
-        flags = [f"{f.category}:{f.severity}" for f in report.flags]
+    def renew_leases(self, analysis_ids: Iterable[str], lease_seconds: float) -> None:
+        """Extend the lease of running jobs this process is still working on."""
+        ids = list(analysis_ids)
+        if not ids:
+            return
+        with self._session() as s:
+            s.execute(
+                update(Analysis).where(Analysis.id.in_(ids), Analysis.status == "running")
+                .values(lease_until=_now() + timedelta(seconds=lease_seconds))
+            )
+            s.commit()
+
+    def reclaim(
+        self, max_attempts: int | None = None, *, expired_only: bool = False, ids: Sequence[str] | None = None
+    ) -> tuple[int, int]:
+        """Take back running jobs whose worker is gone: back to the queue, or failed after ``max_attempts``.
+
+        With ``expired_only`` only jobs whose lease ran out (or that have none) are taken; with ``ids``
+        only those (their worker is known to have died); with neither, every running job (at start-up,
+        when one service process owns the database). Returns ``(requeued, failed)``.
+        """
+        now = _now()
+        conds = [Analysis.status == "running"]
+        if ids is not None:
+            conds.append(Analysis.id.in_(list(ids)))
+        if expired_only:
+            conds.append(or_(Analysis.lease_until.is_(None), Analysis.lease_until < now))
+        failed = 0
+        with self._session() as s:
+            # Look before writing: this runs before every claim, and an UPDATE that matches nothing still
+            # takes SQLite's write lock.
+            if s.execute(select(Analysis.id).where(*conds).limit(1)).first() is None:
+                return 0, 0
+            if max_attempts is not None:
+                spent = s.execute(
+                    select(Analysis.id, Analysis.attempts).where(*conds, Analysis.attempts >= max_attempts)
+                ).all()
+                for row in spent:
+                    res = s.execute(
+                        update(Analysis).where(Analysis.id == row.id, *conds)
+                        .values(status="failed", error=abandoned_sentence(row.attempts), finished_at=now,
+                                updated_at=now, lease_until=None)
+                    )
+                    failed += int(res.rowcount)  # type: ignore[attr-defined]
+            res = s.execute(
+                update(Analysis).where(*conds).values(status="queued", started_at=None, lease_until=None,
+                                                      updated_at=now)
+            )
+            s.commit()
+            return int(res.rowcount), failed  # type: ignore[attr-defined]
+
+    def finish(self, analysis_id: str, report: Report, attempt: int | None = None) -> bool:
+        """Store the report of a finished job; False when a later attempt owns the job now.
+
+        ``attempt`` (the claimed :attr:`Job.attempt`) guards against a worker that lost its lease
+        overwriting the outcome of the attempt that took the job over.
+        """
+        flags = [valid_text(f"{f.category}:{f.severity}") for f in report.flags]
         fmt = report.transcript.format if report.transcript is not None else None
         values: dict[str, Any] = {
-            "status": "done", "verdict": report.verdict, "flags": flags,
-            "report_json": report.model_dump_json(), "error": None, "finished_at": _now(), "updated_at": _now(),
+            "status": "done", "verdict": valid_text(report.verdict), "flags": flags,
+            "report_json": report_json(report), "error": None, "finished_at": _now(), "updated_at": _now(),
+            "lease_until": None,
         }
         if fmt:
-            values["format"] = fmt
-        self._update(analysis_id, values)
+            values["format"] = valid_text(fmt)[:32]
+        return self._finish(analysis_id, attempt, values)
 
-    def fail(self, analysis_id: str, error: str) -> None:
-        """Mark a job failed with a sentence for the user."""
-        self._update(analysis_id, {"status": "failed", "error": error, "finished_at": _now(), "updated_at": _now()})
+    def fail(self, analysis_id: str, error: str, attempt: int | None = None) -> bool:
+        """Mark a job failed with a sentence for the user; False when a later attempt owns the job now."""
+        values = {"status": "failed", "error": valid_text(error), "finished_at": _now(), "updated_at": _now(),
+                  "lease_until": None}
+        return self._finish(analysis_id, attempt, values)
 
     def requeue(self, analysis_id: str) -> None:
         """Put an interrupted running job back in the queue."""
         with self._session() as s:
             s.execute(
                 update(Analysis).where(Analysis.id == analysis_id, Analysis.status == "running")
-                .values(status="queued", started_at=None, updated_at=_now())
+                .values(status="queued", started_at=None, lease_until=None, updated_at=_now())
             )
             s.commit()
 
-    def requeue_running(self) -> int:
-        """At start-up: every job left running by a stopped process goes back to the queue."""
-        with self._session() as s:
-            res = s.execute(
-                update(Analysis).where(Analysis.status == "running")
-                .values(status="queued", started_at=None, updated_at=_now())
-            )
-            s.commit()
-            return int(res.rowcount)  # type: ignore[attr-defined]
+    def requeue_running(self, max_attempts: int | None = None) -> int:
+        """At start-up: every job left running by a stopped process goes back to the queue.
 
-    def _update(self, analysis_id: str, values: dict[str, Any]) -> None:
+        Jobs already started ``max_attempts`` times are marked failed instead: a transcript that kills the
+        process on every attempt must not crash-loop the service forever.
+        """
+        requeued, _failed = self.reclaim(max_attempts)
+        return requeued
+
+    def _finish(self, analysis_id: str, attempt: int | None, values: dict[str, Any]) -> bool:
+        conds = [Analysis.id == analysis_id]
+        if attempt is not None:
+            conds += [Analysis.status == "running", Analysis.attempts == attempt]
         with self._session() as s:
-            s.execute(update(Analysis).where(Analysis.id == analysis_id).values(**values))
+            res = s.execute(update(Analysis).where(*conds).values(**values))
             s.commit()
+            return int(res.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def _opt(value: str | None) -> str | None:
+    return valid_text(value) if value is not None else None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

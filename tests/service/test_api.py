@@ -159,7 +159,10 @@ def test_upload_size_limit(make_client: AppFactory) -> None:
 
     r = client.post("/api/v1/analyses", content=stream(), headers={"content-type": "application/json"})
     assert r.status_code == 413
-    assert r.json()["detail"] == "the request body is over the limit of 1,000 bytes"
+    assert r.json()["detail"] == (
+        "the request body is over 66,872 bytes, the most a request may carry (one transcript of at most "
+        "1,000 bytes, base64-encoded, and the form around it)"
+    )
 
 
 def test_filename_is_only_a_label(client: TestClient) -> None:

@@ -25,9 +25,12 @@ def test_migrations_create_the_schema_once(db_url: str) -> None:
     store = Store(db_url)
     store.migrate()
     store.migrate()  # idempotent: a restart runs it again
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == "0002"
     cols = {c["name"] for c in inspect(store.engine).get_columns("analyses")}
-    assert {"id", "status", "content", "report_json", "verdict", "account", "attempts"} <= cols
+    assert {"id", "status", "content", "report_json", "verdict", "account", "attempts", "lease_until"} <= cols
+    assert {c["name"] for c in inspect(store.engine).get_columns("sessions")} == {
+        "token_hash", "key_id", "created_at", "expires_at"
+    }
     store.close()
 
 
@@ -83,3 +86,31 @@ def test_url_helpers() -> None:
     assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
     assert redact("postgresql+psycopg://u:pw@h/db") == "postgresql+psycopg://u:***@h/db"
+
+
+def test_unstorable_text_is_made_valid_on_every_database(db_url: str) -> None:
+    """Lone surrogates and NULs (which PostgreSQL refuses) never stop a write: a job always gets its outcome."""
+    from analyzer.transcript import parse_bytes
+    from tests.service.conftest import CALL, fake_report
+
+    store = Store(db_url)
+    store.migrate()
+    view = store.create(content=b"\x00\xff", filename="a\ud800\x00.txt", fmt=None, account="Ac\x00me",
+                        seller=["Jo\udc00"], seller_domain="x\ud800.io")
+    assert (view.filename, view.account, view.seller, view.seller_domain) == (
+        "a\ufffd\ufffd.txt", "Ac\ufffdme", ["Jo\ufffd"], "x\ufffd.io"
+    )
+    job = store.claim_next()
+    assert job is not None
+    report = fake_report(parse_bytes(CALL, filename="call.txt"))
+    report.flags[0].rationale = "lone \ud800 and nul \x00"
+    assert store.finish(job.id, report, attempt=job.attempt)
+    stored = store.report_json(job.id)
+    assert stored is not None and "lone \ufffd and nul" in stored
+    other = store.create(content=b"x", filename="b.txt", fmt=None, account=None, seller=(), seller_domain=None)
+    claimed = store.claim_next()
+    assert claimed is not None and claimed.id == other.id
+    assert store.fail(other.id, "bad \x00 byte \udfff here", attempt=claimed.attempt)
+    failed = store.get(other.id)
+    assert failed is not None and failed.error == "bad \ufffd byte \ufffd here"
+    store.close()
