@@ -1,4 +1,7 @@
-"""The terminal report (rich): a verdict banner, the flags table with quotes, then the rest."""
+"""The terminal report (rich): a verdict banner, the flags table with quotes, then the rest.
+
+Every string that comes from the call or the model is passed as a ``Text``, never as a markup string:
+transcript text such as "[/bold]" is what someone said, not a style (rich raises on unbalanced tags)."""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def renderables(report: Report) -> list[RenderableType]:
             justify="center",
         )
     )
-    out.append(Panel(Group(*body), title=f"walkaway · {report.source or 'transcript'}", box=box.HEAVY))
+    out.append(Panel(Group(*body), title=Text(f"walkaway · {report.source or 'transcript'}"), box=box.HEAVY))
     note = incomplete_note(report)
     if note:
         lines = "\n".join([note, *report.chunk_failures])
@@ -63,12 +66,12 @@ def renderables(report: Report) -> list[RenderableType]:
         for row in flag_rows(report):
             sev = Text(row.severity, style=SEVERITY_STYLE.get(row.severity, ""))
             table.add_row(
-                row.category if row.first else "",
+                Text(row.category) if row.first else "",
                 sev if row.first else "",
-                f"“{row.quote}”" if row.turn else row.quote,
-                row.speaker,
+                Text(f"“{row.quote}”" if row.turn else row.quote),
+                Text(row.speaker),
                 row.time,
-                row.turn,
+                Text(row.turn),
             )
         out.append(table)
     else:
@@ -84,11 +87,11 @@ def renderables(report: Report) -> list[RenderableType]:
         for s in report.signals:
             ev = s.evidence[0] if s.evidence else None
             sig.add_row(
-                s.signal,
-                f"“{ev.quote}”" if ev else "",
-                ev.speaker if ev else "",
+                Text(s.signal),
+                Text(f"“{ev.quote}”" if ev else ""),
+                Text(ev.speaker if ev else ""),
                 fmt_time(ev.start) if ev else "",
-                ev.turn_id if ev else "",
+                Text(ev.turn_id if ev else ""),
             )
         out.append(sig)
 
@@ -98,7 +101,7 @@ def renderables(report: Report) -> list[RenderableType]:
         q.add_column("ask", ratio=6, overflow="fold")
         q.add_column("why", ratio=4, overflow="fold")
         for oq in report.open_questions:
-            q.add_row(oq.element, oq.question, oq.why)
+            q.add_row(Text(oq.element), Text(oq.question), Text(oq.why))
         out.append(q)
 
     if report.would_change:
@@ -107,7 +110,7 @@ def renderables(report: Report) -> list[RenderableType]:
         grid.add_column(width=3, justify="right")
         grid.add_column(ratio=1, overflow="fold")
         for w in report.would_change:
-            grid.add_row("•", w)
+            grid.add_row("•", Text(w))
         out.append(grid)
         out.append(Text(""))
 
@@ -117,7 +120,7 @@ def renderables(report: Report) -> list[RenderableType]:
         plan = follow_up_line(report)
         if plan:
             parts += [Text(""), Text(plan, style="bold blue")]
-        out.append(Panel(Group(*parts), title=f"message draft ({m.kind}, {m.source})", box=box.ROUNDED))
+        out.append(Panel(Group(*parts), title=Text(f"message draft ({m.kind}, {m.source})"), box=box.ROUNDED))
 
     if report.rule_trace:
         tr = Table(
@@ -131,7 +134,7 @@ def renderables(report: Report) -> list[RenderableType]:
         tr.add_column("verdict", ratio=2, overflow="fold")
         tr.add_column("matched", ratio=6, overflow="fold")
         for h in report.rule_trace:
-            tr.add_row("*" if h.decided else "", h.rule_id, h.verdict or "", "; ".join(h.matched))
+            tr.add_row("*" if h.decided else "", Text(h.rule_id), Text(h.verdict or ""), Text("; ".join(h.matched)))
         out.append(tr)
 
     out.append(Text(f"grounding: {grounding_line(report)}", style="dim"))

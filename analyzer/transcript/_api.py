@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import gc
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from analyzer._errors import TranscriptError
 from analyzer.config import load_settings
 from analyzer.transcript._build import build_transcript
 from analyzer.transcript._captions import parse_captions
+from analyzer.transcript._clean import Scrubber
 from analyzer.transcript._decode import EXPECTED, decode
 from analyzer.transcript._detect import detect_text_format, is_zip
 from analyzer.transcript._docx import parse_docx
@@ -40,8 +46,13 @@ _NOT_TRANSCRIPTS = {
     ".ppt": "a presentation",
     ".pptx": "a presentation",
     ".zip": "an archive",
+    ".html": "a web page (save the transcript as text)",
+    ".htm": "a web page (save the transcript as text)",
     ".exe": "a program",
 }
+
+
+_HTML = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
 def _limit(max_bytes: int | None) -> int:
@@ -62,18 +73,57 @@ def parse_file(
     ``max_bytes`` defaults to ``Settings().max_file_bytes`` (WALKAWAY_MAX_FILE_BYTES)."""
     p = Path(path)
     limit = _limit(max_bytes)
-    try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise TranscriptError("is a folder; expected a transcript file", path=str(p))
-        if size > limit:
-            raise TranscriptError(_too_big(size, limit), path=str(p))
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise TranscriptError("no such file; expected a path to a transcript file", path=str(p)) from None
-    except PermissionError:
-        raise TranscriptError("permission denied; expected a readable transcript file", path=str(p)) from None
+    data = read_transcript_bytes(p, limit)
     return parse_bytes(data, filename=str(p), fmt=fmt, seller=seller, seller_domain=seller_domain, max_bytes=limit)
+
+
+def read_transcript_bytes(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a TranscriptError saying why not.
+
+    Only regular files are opened: a FIFO, a device or a socket would block the read or never end, so
+    they are refused from ``stat`` alone. The file is opened non-blocking and checked again on the open
+    descriptor, so a path swapped for a FIFO between the two checks still cannot block."""
+    where = str(path)
+    try:
+        st = path.stat()
+        _refuse_special(st.st_mode, where)
+        if st.st_size > limit:
+            raise TranscriptError(_too_big(st.st_size, limit), path=where)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            _refuse_special(os.fstat(fh.fileno()).st_mode, where)
+            data = fh.read(limit + 1)  # a file that grew since stat is still capped
+    except FileNotFoundError:
+        raise TranscriptError("no such file; expected a path to a transcript file", path=where) from None
+    except PermissionError:
+        raise TranscriptError("permission denied; expected a readable transcript file", path=where) from None
+    except IsADirectoryError:
+        raise TranscriptError("is a folder; expected a transcript file", path=where) from None
+    except OSError as exc:  # a symlink loop, a name too long, an I/O error...
+        reason = exc.strerror or type(exc).__name__
+        raise TranscriptError(
+            f"could not be read ({reason}); expected a readable transcript file", path=where
+        ) from None
+    if len(data) > limit:
+        raise TranscriptError(_too_big(len(data), limit), path=where)
+    return data
+
+
+def _refuse_special(mode: int, where: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise TranscriptError("is a folder; expected a transcript file", path=where)
+    what = (
+        "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a special file"
+    )
+    raise TranscriptError(f"is {what}, not a regular file; expected a transcript file", path=where)
 
 
 def _too_big(size: int, limit: int) -> str:
@@ -105,23 +155,79 @@ def parse_bytes(
         raise TranscriptError(
             f"a {suffix} file is {_NOT_TRANSCRIPTS[suffix]}, not a transcript; expected {EXPECTED}", path=filename
         )
-    raw = _parse_raw(data, filename, fmt, suffix)
-    return build_transcript(raw, source=filename, seller=seller, seller_domain=seller_domain)
+    with _collector_paused():
+        raw = _parse_raw(data, filename, fmt, suffix, limit)
+        return build_transcript(raw, source=filename, seller=seller, seller_domain=seller_domain)
 
 
-def _parse_raw(data: bytes, filename: str, fmt: str | None, suffix: str) -> RawDoc:
-    if fmt == "docx" or (fmt is None and (is_zip(data) or suffix == ".docx")):
-        return parse_docx(data, filename)
-    text = decode(data, filename)
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a transcript is built.
+
+    A 20 MB call allocates ~500,000 models and their lists, none of them in reference cycles; the
+    collector would rescan the growing heap again and again, which more than doubled the parse time.
+    Garbage without cycles is still freed at once; the collector runs again as soon as this exits (it
+    is left off if something else had turned it off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_raw(data: bytes, filename: str, fmt: str | None, suffix: str, limit: int) -> RawDoc:
+    if fmt == "docx" or (fmt is None and is_zip(data)):
+        return parse_docx(data, filename, max_bytes=limit)
+    notes: list[str] = []
+    if fmt is None and suffix == ".docx":
+        notes.append("the file is named .docx but is not a Word (ZIP) document; it was read as text")
+    text = decode(data, filename, notes)
     if not text.strip():
         raise TranscriptError(f"the file is empty; expected {EXPECTED}", path=filename, line=1)
+    if fmt is None and _HTML.match(text):
+        raise TranscriptError(
+            f"this is an HTML page, not a transcript; expected {EXPECTED} (save the transcript as text)",
+            path=filename,
+        )
     kind = fmt or detect_text_format(text, suffix)
     if kind == "jsonish" or kind in JSON_FORMATS:
-        obj = load_json(text, filename)
-        shape = detect_json(obj) if kind == "jsonish" else kind
-        if shape is None:
-            raise unknown_shape(obj, filename)
-        return parse_json(obj, fmt=shape, path=filename)
+        try:
+            obj = load_json(text, filename)
+        except TranscriptError:
+            # "[Music]" or "{inaudible}" opens many ASR exports: text that only looks like JSON is read as
+            # text when it parses as such, and so is a .json file that does not even start like JSON.
+            # A forced format, or a .json file that starts like JSON, keeps the error naming the line.
+            looks_like_json = text.lstrip()[:1] in ("{", "[")
+            if fmt is not None or (suffix == ".json" and looks_like_json):
+                raise
+            raw = _parse_text(text, detect_text_format(text, suffix, json_ok=False), filename)
+            if not raw.cues:
+                raise
+            if suffix == ".json":
+                notes.append("the file is named .json but is not JSON; it was read as text")
+        else:
+            shape = detect_json(obj) if kind == "jsonish" else kind
+            if shape is None:
+                raise unknown_shape(obj, filename) from None
+            raw = parse_json(obj, fmt=shape, path=filename)
+    else:
+        raw = _parse_text(text, kind, filename)
+    raw.warnings[:0] = notes
+    return raw
+
+
+def _parse_text(text: str, kind: str, filename: str) -> RawDoc:
+    """Parse decoded text in a line or caption format, after removing characters no transcript carries
+    (``_clean``): the parsers then see ``Dana Reyes:`` even when a zero-width space hides in the name."""
+    scrub = Scrubber()
+    raw = _parse_text_kind(scrub(text), kind, filename)
+    raw.warnings.extend(scrub.warnings())
+    return raw
+
+
+def _parse_text_kind(text: str, kind: str, filename: str) -> RawDoc:
     if kind in ("vtt", "srt"):
         return parse_captions(text, fmt=kind, path=filename)
     if kind == "otter":

@@ -26,8 +26,16 @@ _LABEL = re.compile(
     r"^(?:>>\s*)?(?:\[(?P<b>[^\]]{1,60})\]\s+|(?P<n>[^\W\d_][\w.'’&\-]*(?: [\w.'’&\-]+){0,4}?)\s*:\s+)(?P<text>.+)$"
 )
 
+# A line that starts like a timing line ("00:01,000 -> 00:02,000", "00:00:01 00:00:02") but has no "-->".
+_TIMING_LIKE = re.compile(r"^\d{1,3}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?\s*(?:[-–—=>]+|\s)\s*\d")
+
 VTT_EXPECTED = "'hh:mm:ss.ttt --> hh:mm:ss.ttt' (hours optional)"
 SRT_EXPECTED = "'hh:mm:ss,mmm --> hh:mm:ss,mmm'"
+
+
+def _clip(text: str, width: int = 60) -> str:
+    """``repr`` of a line from the file, cut short so one error stays one readable sentence."""
+    return repr(text if len(text) <= width else f"{text[:width]}...")
 
 
 def _seconds(m: re.Match[str], p: str) -> float:
@@ -87,12 +95,20 @@ def parse_captions(text: str, *, fmt: str, path: str) -> RawDoc:
         cue_no += 1
         timing_at = next((i for i, (_, ln) in enumerate(block[:2]) if "-->" in ln), None)
         if timing_at is None:
+            near = next(((no, ln) for no, ln in block[:2] if _TIMING_LIKE.match(ln)), None)
+            if near is not None:
+                raise TranscriptError(
+                    f"cue {cue_no} has a malformed timing line {_clip(near[1])}: expected '-->' between the start "
+                    f"and end times, as in {expected}",
+                    path=path,
+                    line=near[0],
+                )
             raise TranscriptError(f"cue {cue_no} has no timing line; expected {expected}", path=path, line=block[0][0])
         line_no, timing = block[timing_at]
         m = timing_re.match(timing)
         if m is None:
             raise TranscriptError(
-                f"cue {cue_no} has a malformed timestamp {timing!r}; expected {expected}", path=path, line=line_no
+                f"cue {cue_no} has a malformed timestamp {_clip(timing)}; expected {expected}", path=path, line=line_no
             )
         start, end = _seconds(m, "a"), _seconds(m, "b")
         if end < start:

@@ -2,7 +2,8 @@
 
 Content decides before the file name, because exports are often renamed: a ZIP with
 ``word/document.xml`` is docx; text starting with ``WEBVTT`` is vtt; ``{`` or ``[`` is JSON (its shape
-picks gong / assemblyai / deepgram / openai / fireflies / json); a numbered cue followed by an
+picks gong / assemblyai / deepgram / openai / fireflies / json), unless it does not load as JSON and
+reads as text (ASR exports open with ``[Music]`` or ``{inaudible}``); a numbered cue followed by an
 ``hh:mm:ss,mmm -->`` line is srt. For the remaining line formats the lines are counted: Otter headers
 (``Name  0:12`` alone on a line) against ``Name: text`` lines, and bold ``**Name:**`` labels for Markdown.
 The extension only breaks ties (``.vtt``, ``.srt``, ``.json``, ``.md``), so that a broken ``.vtt`` gets a
@@ -26,15 +27,16 @@ def is_zip(data: bytes) -> bool:
     return data.startswith(_ZIP)
 
 
-def detect_text_format(text: str, suffix: str) -> str:
+def detect_text_format(text: str, suffix: str, *, json_ok: bool = True) -> str:
     """The line/caption format of decoded text: 'vtt', 'srt', 'jsonish', 'otter', 'markdown' or 'plain'.
 
-    'jsonish' means "load it as JSON and look at its shape"."""
+    'jsonish' means "load it as JSON and look at its shape"; ``json_ok=False`` rules it out (the text
+    did not load as JSON, so the text formats are tried)."""
     head = text.lstrip()
     if head.startswith("WEBVTT"):
         return "vtt"
     # "[00:02] Walt: ..." opens many timestamped exports: a bracket followed by a digit is a timestamp.
-    if head[:1] == "{" or (head[:1] == "[" and not re.match(r"\[\s*\d", head)) or suffix == ".json":
+    if json_ok and (head[:1] == "{" or (head[:1] == "[" and not re.match(r"\[\s*\d", head)) or suffix == ".json"):
         return "jsonish"
     if suffix == ".vtt":  # a .vtt without its header gets the WebVTT error, not an SRT reading
         return "vtt"

@@ -1,7 +1,11 @@
 """Word (.docx) transcripts: each paragraph is read like a line of a plain transcript (``Name: text``,
 optionally ``[00:01:02] Name: text`` or ``Name (00:01:02): text``); table rows are read as paragraphs
 too, their cells joined with spaces, so a two- or three-column (time | speaker | text) layout works
-(a colon is added after the speaker cell). Error locations count paragraphs."""
+(a colon is added after the speaker cell). Error locations count paragraphs.
+
+The archive is checked before anything is unpacked: at most ``MAX_MEMBERS`` parts, and their declared
+sizes may add up to no more than the transcript size limit (``zipfile`` never inflates a part past its
+declared size, so a decompression bomb is refused from its directory alone)."""
 
 from __future__ import annotations
 
@@ -12,17 +16,34 @@ from analyzer._errors import TranscriptError
 from analyzer.transcript._raw import RawDoc
 from analyzer.transcript._text import parse_lines
 
+#: A Word document has a few dozen parts; thousands mean an archive built to exhaust the reader.
+MAX_MEMBERS = 1000
 
-def parse_docx(data: bytes, path: str) -> RawDoc:
-    """Parse .docx bytes."""
+
+def parse_docx(data: bytes, path: str, *, max_bytes: int) -> RawDoc:
+    """Parse .docx bytes; ``max_bytes`` caps the unpacked size of the whole archive."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+            if len(members) > MAX_MEMBERS:
+                raise TranscriptError(
+                    f"the archive holds {len(members):,} files, over the limit of {MAX_MEMBERS:,}; expected a "
+                    "Word document",
+                    path=path,
+                )
+            unpacked = sum(m.file_size for m in members)
+            if unpacked > max_bytes:
+                raise TranscriptError(
+                    f"the .docx unpacks to {unpacked:,} bytes, over the {max_bytes:,}-byte limit; expected a "
+                    "smaller Word document (raise WALKAWAY_MAX_FILE_BYTES to allow it)",
+                    path=path,
+                )
             if "word/document.xml" not in zf.namelist():
                 raise TranscriptError(
                     "this is a ZIP archive but not a Word document (no word/document.xml); expected a .docx transcript",
                     path=path,
                 )
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, EOFError):
         raise TranscriptError("this is not a valid .docx (ZIP) file; expected a Word document", path=path) from None
     import docx  # python-docx is only needed for .docx input
 

@@ -24,6 +24,8 @@ Shapes (times in the unit each vendor uses; all are converted to seconds):
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from analyzer._errors import TranscriptError
@@ -35,12 +37,33 @@ JSON_EXPECTED = (
     'segments[], Fireflies sentences[] or generic {"turns": [...]} export'
 )
 JSON_FORMATS = ("gong", "assemblyai", "deepgram", "openai", "fireflies", "json")
+UNKNOWN_SPEAKER = "Unknown speaker"
+
+
+#: Longer integers are refused at load: ``int()`` of thousands of digits is slow, and Python refuses
+#: more than 4,300 of them anyway (a Gong call id has 19).
+MAX_INT_DIGITS = 40
+
+
+class _HugeInt(Exception):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _HugeInt(digits)
+    return int(digits)
 
 
 def load_json(text: str, path: str) -> Any:
-    """``json.loads`` with a TranscriptError that names the line and column of a syntax error."""
+    """``json.loads`` with a TranscriptError that names the line and column of a syntax error.
+
+    Integers longer than MAX_INT_DIGITS and nesting deeper than the interpreter's recursion limit are
+    refused too; NaN and Infinity load (Python writes them) and are refused where a number is read."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         hint = " (several JSON documents: JSON Lines is not a transcript export)" if exc.msg == "Extra data" else ""
         raise TranscriptError(
@@ -48,10 +71,23 @@ def load_json(text: str, path: str) -> Any:
             path=path,
             line=exc.lineno,
         ) from None
+    except _HugeInt as exc:
+        at = re.search(rf"(?<![\w.]){re.escape(exc.digits)}(?![\d.eE])", text)
+        raise TranscriptError(
+            f"a JSON number has {len(exc.digits.lstrip('-')):,} digits; expected numbers of at most "
+            f"{MAX_INT_DIGITS} digits",
+            path=path,
+            line=text.count("\n", 0, at.start()) + 1 if at else None,
+        ) from None
+    except RecursionError:
+        raise TranscriptError(
+            f"the JSON is nested too deeply to read; expected {JSON_EXPECTED} (a few levels deep)", path=path
+        ) from None
 
 
 def _fireflies_root(obj: dict[str, Any]) -> dict[str, Any] | None:
-    for cand in (obj, obj.get("transcript"), (obj.get("data") or {}).get("transcript")):
+    data = obj.get("data")
+    for cand in (obj, obj.get("transcript"), data.get("transcript") if isinstance(data, dict) else None):
         if isinstance(cand, dict) and isinstance(cand.get("sentences"), list):
             return cand
     return None
@@ -83,14 +119,69 @@ def _num(value: Any, where: str, path: str, what: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TranscriptError(f"{where}: expected {what} as a number, got {value!r}", path=path)
-    return float(value)
+        raise TranscriptError(f"{where}: expected {what} as a number, got {_show(value)}", path=path)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise TranscriptError(f"{where}: expected {what} as a finite number, got {_show(value)}", path=path)
+    return number
+
+
+def _show(value: Any) -> str:
+    """A short description of a JSON value for an error message, spelled as JSON spells it."""
+    if isinstance(value, dict | list):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _text(value: Any, where: str, path: str, key: str = "text") -> str:
     if not isinstance(value, str):
-        raise TranscriptError(f"{where}: expected a string '{key}', got {type(value).__name__}", path=path)
+        raise TranscriptError(f"{where}: expected a string '{key}', got {_kind(value)}", path=path)
     return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _label(value: Any, where: str, path: str, key: str) -> str | None:
+    """A speaker label: a string, a number (diarization ids), or an object with a string 'name'.
+
+    None (JSON null) or an empty string gives None: the caller decides what an unnamed speaker is."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, dict):
+        for name_key in ("name", "displayName", "label"):
+            if isinstance(value.get(name_key), str) and value[name_key].strip():
+                return str(value[name_key])
+        raise TranscriptError(
+            f"{where}.{key}: expected a speaker name, or an object with a string 'name', got an object with "
+            f"keys {', '.join(sorted(map(str, value))[:6]) or 'none'}",
+            path=path,
+        )
+    raise TranscriptError(f"{where}.{key}: expected a speaker name as a string, got {_kind(value)}", path=path)
+
+
+def _opt_str(value: Any) -> str:
+    """An optional string field (email, company, title); anything but a string or number reads as absent."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
 
 
 def _items(value: Any, where: str, path: str) -> list[dict[str, Any]]:
@@ -99,11 +190,13 @@ def _items(value: Any, where: str, path: str) -> list[dict[str, Any]]:
     return value
 
 
-def _meta(value: Any) -> str:
+def _meta(value: Any, depth: int = 0) -> str:
+    if depth > 4 and isinstance(value, list | dict):  # a header field, not a document: no deep recursion
+        return "..."
     if isinstance(value, list):
-        return "; ".join(_meta(v) for v in value)
+        return "; ".join(_meta(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_meta(v)}" for k, v in value.items())
+        return ", ".join(f"{k}={_meta(v, depth + 1)}" for k, v in value.items())
     return str(value)
 
 
@@ -118,7 +211,7 @@ def parse_json(obj: Any, *, fmt: str, path: str) -> RawDoc:
         "json": _generic,
     }[fmt]
     if fmt != "json" and not isinstance(obj, dict):
-        raise TranscriptError(f"expected a JSON object for a {fmt} export, got a {type(obj).__name__}", path=path)
+        raise TranscriptError(f"expected a JSON object for a {fmt} export, got {_kind(obj)}", path=path)
     doc = RawDoc(format=fmt, unit="item")
     parser(obj, doc, path)
     return doc
@@ -126,7 +219,7 @@ def parse_json(obj: Any, *, fmt: str, path: str) -> RawDoc:
 
 def _gong(obj: Any, doc: RawDoc, path: str) -> None:
     if not isinstance(obj, dict):
-        raise TranscriptError(f"expected a JSON object with callTranscripts[]; got {type(obj).__name__}", path=path)
+        raise TranscriptError(f"expected a JSON object with callTranscripts[]; got {_kind(obj)}", path=path)
     calls = _items(obj.get("callTranscripts"), "callTranscripts", path)
     if len(calls) != 1:
         raise TranscriptError(
@@ -134,33 +227,41 @@ def _gong(obj: Any, doc: RawDoc, path: str) -> None:
         )
     call = calls[0]
     calls_meta = obj.get("calls")
-    extensive: list[Any] = calls_meta if isinstance(calls_meta, list) and calls_meta else [{}]
-    parties_src = obj.get("parties") or call.get("parties") or extensive[0].get("parties") or []
+    first_call = calls_meta[0] if isinstance(calls_meta, list) and calls_meta else {}
+    extensive: dict[str, Any] = first_call if isinstance(first_call, dict) else {}
+    parties_src = obj.get("parties") or call.get("parties") or extensive.get("parties") or []
     names: dict[str, str] = {}
-    for party in _items(parties_src, "parties", path):
-        sid = str(party.get("speakerId", party.get("id", "")))
-        name = str(party.get("name") or party.get("emailAddress") or f"Speaker {sid}")
+    for i, party in enumerate(_items(parties_src, "parties", path)):
+        sid = _label(party.get("speakerId", party.get("id")), f"parties[{i}]", path, "speakerId") or ""
+        name = _label(party.get("name"), f"parties[{i}]", path, "name") or _opt_str(party.get("emailAddress"))
+        name = name or f"Speaker {sid}"
         names[sid] = name
-        aff = str(party.get("affiliation", "")).lower()
-        role: Role | None = {"internal": "seller", "external": "prospect"}.get(aff)  # type: ignore[assignment]
+        aff = _opt_str(party.get("affiliation"))
+        role: Role | None = {"internal": "seller", "external": "prospect"}.get(aff.lower())  # type: ignore[assignment]
         doc.people[name] = PersonInfo(
             role=role,
-            reason=f"Gong affiliation {party.get('affiliation')}" if role else "",
-            email=str(party.get("emailAddress") or ""),
-            company=str(party.get("company") or party.get("companyName") or ""),
-            descriptor=str(party.get("title") or ""),
+            reason=f"Gong affiliation {aff}" if role else "",
+            email=_opt_str(party.get("emailAddress")),
+            company=_opt_str(party.get("company") or party.get("companyName")),
+            descriptor=_opt_str(party.get("title")),
         )
-    meta = extensive[0].get("metaData") or obj.get("metaData") or {}
+    meta = extensive.get("metaData") or obj.get("metaData") or {}
     if isinstance(meta, dict):
-        doc.metadata.update({k: _meta(v) for k, v in meta.items() if v not in (None, "")})
-    if call.get("callId"):
-        doc.metadata.setdefault("call id", str(call["callId"]))
+        doc.metadata.update({str(k): _meta(v) for k, v in meta.items() if v not in (None, "")})
+    call_id = _opt_str(call.get("callId"))
+    if call_id:
+        doc.metadata.setdefault("call id", call_id)
+    unnamed = 0
     for i, block in enumerate(_items(call.get("transcript"), "callTranscripts[0].transcript", path)):
         where = f"callTranscripts[0].transcript[{i}]"
-        sid = str(block.get("speakerId", ""))
-        if not sid:
+        if "speakerId" not in block:
             raise TranscriptError(f"{where}: expected a 'speakerId'", path=path)
-        speaker = names.get(sid, f"Speaker {sid}")
+        block_sid = _label(block["speakerId"], where, path, "speakerId")
+        if block_sid is None:  # Gong leaves speakerId null where it could not tell who spoke
+            unnamed += 1
+            speaker = UNKNOWN_SPEAKER
+        else:
+            speaker = names.get(block_sid, f"Speaker {block_sid}")
         for j, sent in enumerate(_items(block.get("sentences"), f"{where}.sentences", path)):
             w = f"{where}.sentences[{j}]"
             start = _num(sent.get("start"), w, path, "'start' in milliseconds")
@@ -173,6 +274,10 @@ def _gong(obj: Any, doc: RawDoc, path: str) -> None:
                     end=None if end is None else end / 1000,
                 )
             )
+    if unnamed:
+        doc.warnings.append(
+            f"{unnamed} Gong transcript block(s) have no speakerId; their text is attributed to '{UNKNOWN_SPEAKER}'"
+        )
 
 
 def _utterances(
@@ -180,9 +285,9 @@ def _utterances(
 ) -> None:
     for i, utt in enumerate(items):
         w = f"{where}[{i}]"
-        if "speaker" not in utt or utt["speaker"] is None:
+        label = _label(utt.get("speaker"), w, path, "speaker")
+        if label is None:
             raise TranscriptError(f"{w}: expected a 'speaker' (was speaker diarization enabled?)", path=path)
-        label = str(utt["speaker"])
         speaker = f"Speaker {label}" if len(label) <= 2 else label
         start = _num(utt.get("start"), w, path, "'start'")
         end = _num(utt.get("end"), w, path, "'end'")
@@ -221,18 +326,23 @@ def _deepgram(obj: Any, doc: RawDoc, path: str) -> None:
             "response with utterances=true or diarize=true",
             path=path,
         ) from None
+    texts: list[list[str]] = []  # joined once at the end: appending to a string per word is quadratic
     for i, word in enumerate(_items(words, "results.channels[0].alternatives[0].words", path)):
         w = f"results.channels[0].alternatives[0].words[{i}]"
-        if "speaker" not in word:
+        label = _label(word.get("speaker"), w, path, "speaker")
+        if label is None:
             raise TranscriptError(f"{w}: expected a 'speaker' (request with diarize=true)", path=path)
-        speaker = f"Speaker {word['speaker']}"
+        speaker = f"Speaker {label}"
         token = _text(word.get("punctuated_word", word.get("word")), w, path, "word")
         start, end = _num(word.get("start"), w, path, "'start'"), _num(word.get("end"), w, path, "'end'")
         if doc.cues and doc.cues[-1].speaker == speaker:
-            doc.cues[-1].text += f" {token}"
+            texts[-1].append(token)
             doc.cues[-1].end = end
         else:
-            doc.cues.append(RawCue(speaker=speaker, text=token, start=start, end=end))
+            doc.cues.append(RawCue(speaker=speaker, text="", start=start, end=end))
+            texts.append([token])
+    for cue, tokens in zip(doc.cues, texts, strict=True):
+        cue.text = " ".join(tokens)
 
 
 def _openai(obj: Any, doc: RawDoc, path: str) -> None:
@@ -249,14 +359,15 @@ def _fireflies(obj: Any, doc: RawDoc, path: str) -> None:
             doc.metadata[key] = _meta(root[key])
     for i, sent in enumerate(_items(root["sentences"], "sentences", path)):
         w = f"sentences[{i}]"
-        name = sent.get("speaker_name") or (
-            f"Speaker {sent['speaker_id']}" if sent.get("speaker_id") is not None else None
-        )
+        name = _label(sent.get("speaker_name"), w, path, "speaker_name")
+        if name is None:
+            sid = _label(sent.get("speaker_id"), w, path, "speaker_id")
+            name = None if sid is None else f"Speaker {sid}"
         if not name:
             raise TranscriptError(f"{w}: expected a 'speaker_name'", path=path)
         start = _num(sent.get("start_time"), w, path, "'start_time' in seconds")
         end = _num(sent.get("end_time"), w, path, "'end_time' in seconds")
-        doc.cues.append(RawCue(speaker=str(name), text=_text(sent.get("text"), w, path), start=start, end=end))
+        doc.cues.append(RawCue(speaker=name, text=_text(sent.get("text"), w, path), start=start, end=end))
     listed = root.get("participants")
     emails: list[Any] = listed if isinstance(listed, list) else []
     _attach_emails(doc, [e for e in emails if isinstance(e, str) and "@" in e])
@@ -265,6 +376,8 @@ def _fireflies(obj: Any, doc: RawDoc, path: str) -> None:
 def _attach_emails(doc: RawDoc, emails: list[str]) -> None:
     """Give a speaker an email whose local part starts with their first name (dana.reyes@ -> Dana Reyes)."""
     for speaker in {c.speaker for c in doc.cues}:
+        if not speaker.split():
+            continue
         first = speaker.split()[0].lower()
         hits = [e for e in emails if e.split("@")[0].lower().replace("_", ".").split(".")[0] == first]
         if len(hits) == 1:
@@ -277,13 +390,19 @@ _ROLES: dict[str, Role] = {"seller": "seller", "prospect": "prospect", "unknown"
 def _role(value: Any, where: str, path: str) -> Role | None:
     if value is None:
         return None
-    role = _ROLES.get(str(value).lower())
+    role = _ROLES.get(value.lower()) if isinstance(value, str) else None
     if role is None:
-        raise TranscriptError(f"{where}: role {value!r} is not one of 'seller', 'prospect', 'unknown'", path=path)
+        raise TranscriptError(
+            f"{where}.role: expected 'seller', 'prospect' or 'unknown', got {_show(value)}", path=path
+        )
     return None if role == "unknown" else role
 
 
 def _generic(obj: Any, doc: RawDoc, path: str) -> None:
+    if not isinstance(obj, list | dict):
+        raise TranscriptError(
+            f'expected a JSON object {{"turns": [...]}} or a list of turns, got {_kind(obj)}', path=path
+        )
     turns = obj if isinstance(obj, list) else obj.get("turns")
     if isinstance(obj, dict):
         meta = obj.get("metadata") or {}
@@ -291,20 +410,22 @@ def _generic(obj: Any, doc: RawDoc, path: str) -> None:
             raise TranscriptError("metadata: expected an object of header fields", path=path)
         doc.metadata.update({str(k): _meta(v) for k, v in meta.items() if v not in (None, "")})
         for i, sp in enumerate(_items(obj.get("speakers") or [], "speakers", path)):
-            name = _text(sp.get("name"), f"speakers[{i}]", path, "name")
+            name = _label(sp.get("name"), f"speakers[{i}]", path, "name")
+            if name is None:
+                raise TranscriptError(f"speakers[{i}]: expected a 'name'", path=path)
             role = _role(sp.get("role"), f"speakers[{i}]", path)
             doc.people[name] = PersonInfo(
                 role=role,
                 reason="role field in the export" if role else "",
-                email=str(sp.get("email") or ""),
-                company=str(sp.get("company") or ""),
-                descriptor=str(sp.get("title") or ""),
+                email=_opt_str(sp.get("email")),
+                company=_opt_str(sp.get("company")),
+                descriptor=_opt_str(sp.get("title")),
             )
     for i, turn in enumerate(_items(turns, "turns", path)):
         w = f"turns[{i}]"
-        if turn.get("speaker") in (None, ""):
+        speaker = _label(turn.get("speaker"), w, path, "speaker")
+        if speaker is None:
             raise TranscriptError(f"{w}: expected a 'speaker'", path=path)
-        speaker = str(turn["speaker"])
         role = _role(turn.get("role"), w, path)
         if role is not None:
             info = doc.people.setdefault(speaker, PersonInfo())
@@ -328,9 +449,12 @@ def unknown_shape(obj: Any, path: str) -> TranscriptError:
             f"transcript export; expected {JSON_EXPECTED}",
             path=path,
         )
-    if isinstance(obj, dict):
-        keys = ", ".join(sorted(obj)[:8]) or "none"
-        got = f"an object with keys {keys}"
+    if isinstance(obj, dict) and not obj:
+        got = "an empty object"
+    elif isinstance(obj, dict):
+        got = f"an object with keys {', '.join(sorted(obj)[:8])}"
+    elif isinstance(obj, list):
+        got = f"an array of {len(obj):,} item(s) that are not turn objects with a 'text'"
     else:
-        got = f"a JSON {type(obj).__name__}"
+        got = f"{_kind(obj)} at the top level"
     return TranscriptError(f"unknown JSON shape ({got}); expected {JSON_EXPECTED}", path=path)

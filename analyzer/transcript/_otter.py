@@ -25,19 +25,23 @@ _FOOTER = re.compile(r"^transcribed by\s+\S*otter\.ai", re.IGNORECASE)
 def parse_otter(text: str) -> RawDoc:
     """Parse an Otter text export."""
     doc = RawDoc(format="otter")
-    current: RawCue | None = None
+    texts: list[list[str]] = []  # parallel to doc.cues, joined once (growing a string per line is quadratic)
+    meta: dict[str, list[str]] = {}
     for no, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or _FOOTER.match(line):
             continue
         m = HEADER.match(line)
         if m is not None:
-            current = RawCue(speaker=" ".join(m["name"].split()), text="", start=parse_clock(m["ts"]), line=no)
-            doc.cues.append(current)
-        elif current is not None:
-            current.text = f"{current.text} {line}".strip()
+            doc.cues.append(RawCue(speaker=" ".join(m["name"].split()), text="", start=parse_clock(m["ts"]), line=no))
+            texts.append([])
+        elif texts:
+            texts[-1].append(line)
         else:
-            key = "title" if "title" not in doc.metadata else "date" if "date" not in doc.metadata else "preamble"
-            doc.metadata[key] = f"{doc.metadata[key]}; {line}" if key in doc.metadata else line
+            key = "title" if "title" not in meta else "date" if "date" not in meta else "preamble"
+            meta.setdefault(key, []).append(line)
+    for cue, parts in zip(doc.cues, texts, strict=True):
+        cue.text = " ".join(parts)
+    doc.metadata = {key: "; ".join(values) for key, values in meta.items()}
     doc.cues = [c for c in doc.cues if c.text]
     return doc

@@ -60,6 +60,7 @@ class RawDoc:
     metadata: dict[str, str] = field(default_factory=dict)
     people: dict[str, PersonInfo] = field(default_factory=dict)  # keyed by speaker label as in cues
     unit: str = "line"  # what RawCue.line counts: "line" or "cue"
+    warnings: list[str] = field(default_factory=list)  # doubts about the input, shown in the report
 
 
 _TS_RE = re.compile(r"^(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,3}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,3}))?$")

@@ -10,6 +10,10 @@ Rules (deterministic, no model):
 * No boundary after ``.`` or ``…`` when the next word starts lowercase: ASR text and trailing-off speech
   ("let me take a quick look… maybe") are one sentence; decimals and amounts ("2.5", "$1.2M") never
   contain a space, so they are never split.
+* A sentence longer than ``MAX_SENTENCE_CHARS`` (unpunctuated ASR output, or a hostile file) is cut at
+  the last space before the limit, again and again: a sentence is quoted whole as evidence and must fit
+  a prompt chunk and a report line. Real calls stay far below the limit (the longest in our evals and
+  fixtures is about 600 characters).
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ _ALWAYS = frozenset(
         "m.d",
     }
 )
+
+#: Longer sentences are cut at a space (see the module docstring).
+MAX_SENTENCE_CHARS = 1000
 
 _ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]* ")
@@ -108,4 +115,22 @@ def split_sentences(text: str) -> list[str]:
             start = end + 1
     if start < len(norm):
         sentences.append(norm[start:])
+    if any(len(s) > MAX_SENTENCE_CHARS for s in sentences):
+        return [piece for s in sentences for piece in _cut(s)]
     return sentences
+
+
+def _cut(sentence: str) -> list[str]:
+    """``sentence`` in pieces of at most MAX_SENTENCE_CHARS, cut at spaces (a longer word stays whole)."""
+    pieces: list[str] = []
+    start = 0  # indices, not slices of the rest: a 5 MB sentence would be copied thousands of times
+    while len(sentence) - start > MAX_SENTENCE_CHARS:
+        space = sentence.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS + 1)
+        if space < 0:
+            space = sentence.find(" ", start + MAX_SENTENCE_CHARS)
+            if space < 0:
+                break
+        pieces.append(sentence[start:space])
+        start = space + 1
+    pieces.append(sentence[start:])
+    return pieces

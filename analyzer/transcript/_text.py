@@ -4,6 +4,7 @@ paragraphs of a .docx file.
 Accepted speaker lines (after Markdown bold markers are removed)::
 
     Dana Reyes: text                 [12:04] Dana: text          [01:02:03] Dana: text
+    张伟：text (full-width colon)
     Dana (00:01:02): text            Dana [00:01:02]: text       12:04 Dana: text
     John (seller): text              **Dana:** text              **[12:04] Dana:** text
 
@@ -12,7 +13,8 @@ speaker line), a header kept in ``metadata`` (``# Title``, a known ``Key: value`
 Participants, Duration, Call ID, before the first turn or after a ``---`` separator, a bold heading with
 an empty value followed by bullets such as ``**Call Notes:**``), or a marker that is dropped
 (``[END OF TRANSCRIPT]``, ``---``). A label that occurs only once must look like a name (capitalized
-words) so that a sentence such as "Here's the thing: ..." inside a turn is not taken for a speaker.
+words, or words in a script without case such as Chinese or Arabic) so that a sentence such as
+"Here's the thing: ..." inside a turn is not taken for a speaker.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ _SPEAKER_LINE = re.compile(
     rf"^(?:[\[(](?P<ts1>{_CLOCK})[\])]\s*[-–]?\s*|(?P<ts0>{_CLOCK})\s+[-–]?\s*)?"
     rf"(?P<name>{_NAME})"
     rf"(?:\s*[\[(](?P<note>[^\])]{{1,80}})[\])])?"
-    r"\s*:(?:\s+(?P<text>.*))?$"
+    r"\s*(?::(?=\s|$)|：)\s*(?P<text>.*)$"  # ":" then a space, or a full-width "：" (Chinese, Japanese)
 )
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _MD_HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*#*$")
 _SEPARATOR = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|={3,})$")
 _BRACKET_ONLY = re.compile(r"^[\[(][^\])]*[\])]$")
@@ -117,7 +120,18 @@ def _looks_like_name(name: str) -> bool:
     words = name.split()
     if len(words) > 4:
         return False
-    return all(w[:1].isupper() or w[:1].isdigit() for w in words) and not any(w.lower() in _STOPWORDS for w in words)
+    return all(_capitalized(w) for w in words) and not any(w.lower() in _STOPWORDS for w in words)
+
+
+def _capitalized(word: str) -> bool:
+    """Starts like a name: a capital, a digit, or a letter of a script without case (张伟, محمد, 김민준).
+
+    Chinese, Japanese and Korean are written without spaces, so "我们的预算是：" (our budget is:) would
+    pass as one word: a CJK word counts only when it is as short as a name (at most four characters)."""
+    first = word[:1]
+    if _CJK.match(first):
+        return len(word) <= 4
+    return first.isupper() or first.isdigit() or (first.isalpha() and not first.islower())
 
 
 def parse_lines(lines: list[str], *, fmt: str, line_numbers: list[int] | None = None) -> RawDoc:
@@ -130,16 +144,19 @@ def parse_lines(lines: list[str], *, fmt: str, line_numbers: list[int] | None = 
     candidates = [match_speaker(c) for c in cleaned]
     counts = Counter(c.name for c in candidates if c is not None and c.text)
     doc = RawDoc(format=fmt)
+    # Text is collected in lists and joined once: growing a string line by line is quadratic, and a
+    # 20 MB file of continuation lines took tens of seconds that way.
+    meta: dict[str, list[str]] = {}
+    texts: list[list[str]] = []  # parallel to doc.cues
     seen_turn = False
     after_separator = False
     section: str | None = None  # metadata key collecting bullet/notes lines
-    current: RawCue | None = None
+    current: list[str] | None = None  # the text parts of the current turn
 
     def put_meta(key: str, value: str) -> None:
         value = value.strip()
-        if not value:
-            return
-        doc.metadata[key] = f"{doc.metadata[key]}; {value}" if key in doc.metadata else value
+        if value:
+            meta.setdefault(key, []).append(value)
 
     for idx, line in enumerate(cleaned):
         no = numbers[idx]
@@ -152,14 +169,15 @@ def parse_lines(lines: list[str], *, fmt: str, line_numbers: list[int] | None = 
             continue
         heading = _MD_HEADING.match(lines[idx].strip())
         if heading:
-            put_meta("title" if "title" not in doc.metadata else "headings", _clean_markdown(heading["title"]))
+            put_meta("title" if "title" not in meta else "headings", _clean_markdown(heading["title"]))
             section = None
             continue
         cand = candidates[idx]
         in_header = not seen_turn or after_separator
         if cand is not None:
             key = cand.name.lower()
-            next_is_bullet = _next_nonblank_is_bullet(cleaned, idx)
+            # only a label without text can head a bullet list (and the look-ahead is not free)
+            next_is_bullet = not cand.text and _next_nonblank_is_bullet(cleaned, idx)
             if key in METADATA_KEYS and (in_header or not cand.text) and cand.ts is None:
                 if cand.text:
                     put_meta(key, cand.text)
@@ -177,8 +195,9 @@ def parse_lines(lines: list[str], *, fmt: str, line_numbers: list[int] | None = 
                 if cand.note:
                     info = doc.people.setdefault(name, PersonInfo())
                     info.descriptor = info.descriptor or cand.note
-                current = RawCue(speaker=name, text=cand.text, start=cand.ts, line=no)
-                doc.cues.append(current)
+                doc.cues.append(RawCue(speaker=name, text="", start=cand.ts, line=no))
+                current = [cand.text] if cand.text else []
+                texts.append(current)
                 continue
         if section is not None:
             bullet = _BULLET.match(line)
@@ -187,9 +206,12 @@ def parse_lines(lines: list[str], *, fmt: str, line_numbers: list[int] | None = 
         if _BRACKET_ONLY.match(line) and (current is None or line[1:2].isupper()):
             continue  # [END OF TRANSCRIPT], [Music]: markers, not speech
         if current is not None and not after_separator:
-            current.text = f"{current.text} {line}".strip()
+            current.append(line)
         else:
-            put_meta("notes" if seen_turn else ("title" if not doc.metadata else "preamble"), line)
+            put_meta("notes" if seen_turn else ("title" if not meta else "preamble"), line)
+    for cue, parts in zip(doc.cues, texts, strict=True):
+        cue.text = " ".join(parts)
+    doc.metadata = {key: "; ".join(values) for key, values in meta.items()}
     doc.cues = [c for c in doc.cues if c.text.strip()]
     return doc
 
