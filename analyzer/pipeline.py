@@ -356,4 +356,12 @@ async def analyze_async(
 
 def analyze(path: str | Path | None = None, **kwargs: Any) -> Report:
     """Synchronous wrapper of ``analyze_async``."""
-    return asyncio.run(analyze_async(path, **kwargs))
+    box: list[Report] = []
+
+    async def run() -> None:
+        # The report is handed over through `box`, not returned: asyncio.run builds the repr of a task's
+        # result on the way out, which for a report holding a huge transcript costs seconds.
+        box.append(await analyze_async(path, **kwargs))
+
+    asyncio.run(run())
+    return box[0]

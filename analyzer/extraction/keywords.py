@@ -458,13 +458,29 @@ def _units(transcript: Transcript) -> list[tuple[Turn, str, str]]:
     return out
 
 
+_NEGATION_REACH = 120
+"""Characters before a match that can hold its negation: four words, with room for long ones."""
+
+
 def _matches(cue: Cue, text: str) -> bool:
     for m in cue.pattern.finditer(text):
-        if cue.negatable and _NEGATED_BEFORE.search(text[: m.start()]):
-            continue
+        if cue.negatable:
+            # Only the window before the match can negate it; searching the whole prefix made a long
+            # unpunctuated sentence quadratic (minutes on a 19 MB call).
+            lo = max(0, m.start() - _NEGATION_REACH)
+            before = text[lo : m.start()]
+            if lo:
+                before = before[before.find(" ") + 1 :]  # never start inside a word ("cannot" -> "not")
+            if _NEGATED_BEFORE.search(before):
+                continue
         return True
     return False
 
+
+_ANY_CUE: dict[str, re.Pattern[str]] = {
+    label: re.compile("|".join(f"(?:{c.pattern.pattern})" for c in cues), re.IGNORECASE)
+    for label, cues in (*FLAG_CUES.items(), *SIGNAL_CUES.items())
+}
 
 CueHits = dict[str, list[tuple[Turn, str, str, Cue]]]
 """Every label -> the (turn, sentence id, text, strongest matching cue) hits, in transcript order."""
@@ -478,6 +494,10 @@ def scan_cues(transcript: Transcript) -> CueHits:
     for turn, sid, text in _units(transcript):
         norm = text.translate(_APOSTROPHES)
         for label, cues in lexicon.items():
+            # One search of the label's cues together rules most sentences out (a cue can only match
+            # where their union does); per-cue matching with negations runs only on the rest.
+            if not _ANY_CUE[label].search(norm):
+                continue
             # The highest-severity matching cue represents this sentence for its label.
             matched = [c for c in cues if _matches(c, norm)]
             if matched:
