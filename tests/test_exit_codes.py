@@ -180,3 +180,12 @@ def test_batch_every_item_failing_on_the_backend_is_exit_3(tmp_path: Path) -> No
 
 def test_serve_usage_error_is_exit_2() -> None:
     assert _run("serve", "--port", "not-a-port").exit_code == EXIT_USAGE
+
+
+@pytest.mark.parametrize("command", ["parse", "analyze"])
+def test_a_folder_or_a_missing_file_is_one_sentence(command: str, tmp_path: Path) -> None:
+    for target in (tmp_path, tmp_path / "missing.txt"):
+        res = _run(command, str(target), *(["--backend", "keywords"] if command == "analyze" else []))
+        assert res.exit_code == EXIT_USAGE
+        _one_sentence(res)
+        assert "Usage:" not in res.output

@@ -12,7 +12,7 @@ from analyzer.taxonomy import VERDICTS
 
 
 @click.command("analyze")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))  # the parser refuses folders in one sentence
 @click.option(
     "--backend",
     type=click.Choice(["local", "openai", "fake", "keywords", "naive"]),

@@ -55,6 +55,16 @@ def roles_note(report: Report) -> str:
     return "Roles were assumed (no hint given): " + ", ".join(assumed) + "."
 
 
+def input_notes(report: Report) -> list[str]:
+    """What every renderer says about the input: the parser's warnings (a doubtful encoding, a call where
+    only sellers speak...) and whether personal data was redacted before it was sent to the model."""
+    notes = [f"Input: {w}" for w in (report.transcript.warnings if report.transcript is not None else [])]
+    if report.redaction is not None:
+        counts = ", ".join(f"{n} {k.strip('<>').lower()}" for k, n in report.redaction.counts.items()) or "nothing"
+        notes.append(f"Redacted before it was sent to the model ({report.redaction.recognizer}): {counts}.")
+    return notes
+
+
 @dataclass(frozen=True)
 class FlagRow:
     """One row of a flags table: a flag and one piece of its evidence (or its rationale)."""

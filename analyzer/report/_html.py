@@ -17,6 +17,7 @@ from analyzer.report._common import (
     follow_up_line,
     grounding_line,
     incomplete_note,
+    input_notes,
     roles_note,
     usage_line,
 )
@@ -82,6 +83,7 @@ def render_html(report: Report) -> str:
             decided=decided_hit(report),
             incomplete=incomplete_note(report),
             roles=roles_note(report),
+            notes=input_notes(report),
             rows=flag_rows(report),
             marks=marks,
             fmt_time=fmt_time,

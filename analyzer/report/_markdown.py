@@ -12,6 +12,7 @@ from analyzer.report._common import (
     follow_up_line,
     grounding_line,
     incomplete_note,
+    input_notes,
     roles_note,
     usage_line,
 )
@@ -49,6 +50,7 @@ def render_markdown(report: Report) -> str:
     rnote = roles_note(report)
     if rnote:
         lines.append(f"- {_esc(rnote)}")
+    lines += [f"- {_esc(n)}" for n in input_notes(report)]
     lines.append("")
 
     lines += ["## Red flags", ""]

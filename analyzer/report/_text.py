@@ -22,6 +22,7 @@ from analyzer.report._common import (
     follow_up_line,
     grounding_line,
     incomplete_note,
+    input_notes,
     roles_note,
     usage_line,
 )
@@ -54,6 +55,7 @@ def renderables(report: Report) -> list[RenderableType]:
     rnote = roles_note(report)
     if rnote:
         out.append(Text(rnote, style="yellow"))
+    out.extend(Text(n, style="yellow") for n in input_notes(report))
 
     if report.flags:
         table = Table(title="Red flags", box=box.SIMPLE_HEAD, expand=True, title_justify="left")

@@ -113,3 +113,14 @@ def test_markdown_never_renders_transcript_text_as_markup() -> None:
     for raw in ("*urgent*", "[click]", "`code`", "<script>", "~strike~"):
         assert raw not in out
     assert out.replace("\\", "") == hostile.replace("<", "&lt;").replace(">", "&gt;")
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_every_renderer_shows_the_parsers_warnings(fmt: str, tmp_path: Path) -> None:
+    from analyzer.pipeline import analyze
+
+    call = tmp_path / "sellers.txt"
+    call.write_text("Dana Reyes: Hi Sam, thanks for joining.\nSam Lee: Sure, glad to help.\n")
+    report = analyze(call, seller=["Dana Reyes", "Sam Lee"], backend="keywords")
+    out = render(report, fmt)  # type: ignore[arg-type]
+    assert "nobody speaks for the prospect" in " ".join(out.split())
