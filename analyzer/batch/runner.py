@@ -144,6 +144,7 @@ async def run_batch(
 ) -> BatchResult:
     """Analyze ``items`` into ``out`` (see ``analyzer.batch.store`` for the layout); resumable."""
     started = time.perf_counter()
+    limit = engine.settings.max_file_bytes
     with RunStore(out) as store:
         previous = await asyncio.to_thread(store.load)
         keys: dict[str, str] = {}
@@ -153,7 +154,7 @@ async def run_batch(
         def plan() -> None:
             for item in items:
                 try:
-                    digest = content_hash(read_bytes(item.path))
+                    digest = content_hash(read_bytes(item.path, limit))
                 except AnalyzerError as exc:
                     keys[item.id] = _unreadable_key(item)
                     early_errors.append(_record_error(item, keys[item.id], exc))
@@ -180,7 +181,7 @@ async def run_batch(
         async def process(item: BatchItem) -> None:
             t0 = time.perf_counter()
             try:
-                data = await asyncio.to_thread(read_bytes, item.path)
+                data = await asyncio.to_thread(read_bytes, item.path, limit)
             except AnalyzerError as exc:
                 await record(_record_error(item, keys[item.id], exc))
                 return

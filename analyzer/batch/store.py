@@ -265,9 +265,9 @@ def summary_csv(records: Iterable[ResultRecord]) -> str:
     return buf.getvalue()
 
 
-def read_bytes(path: Path) -> bytes:
-    """A transcript's bytes, with an unreadable file reported in one sentence."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+def read_bytes(path: Path, limit: int) -> bytes:
+    """A transcript's bytes, with an unreadable, oversized or non-regular file (a FIFO or a device would
+    block the batch forever) reported in one sentence, as the parser reports it."""
+    from analyzer.transcript import read_transcript_bytes
+
+    return read_transcript_bytes(path, limit)

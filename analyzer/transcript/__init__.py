@@ -13,7 +13,7 @@ detection in ``_detect`` and the role heuristic in ``_roles``.
 
 from __future__ import annotations
 
-from analyzer.transcript._api import FORMATS, parse_bytes, parse_file
+from analyzer.transcript._api import FORMATS, parse_bytes, parse_file, read_transcript_bytes
 from analyzer.transcript._sentences import split_sentences
 from analyzer.transcript.model import Role, RoleSource, Sentence, Speaker, Transcript, Turn
 
@@ -27,5 +27,6 @@ __all__ = [
     "Turn",
     "parse_bytes",
     "parse_file",
+    "read_transcript_bytes",
     "split_sentences",
 ]

@@ -142,7 +142,9 @@ def _settings(url: str, home: Path, **kw: Any) -> Settings:
         "model": "stub-model",
         # Short enough that injected hangs cost little, long enough that a busy 2-core machine does not
         # time out honest answers (which would be retried and pass, but slowly).
-        "request_timeout": 1.5,
+        # Requests get WALKAWAY_MAX_RETRIES further attempts and nothing above retries them again, so
+        # the timeout leaves room for a loaded CI runner; an injected hang (4 s) still outlasts it.
+        "request_timeout": 3.0,
         "max_retries": 4,
     }
     base.update(kw)
@@ -196,7 +198,7 @@ def test_faults_end_with_results_identical_to_a_clean_run(clean: dict[str, Any],
     faults = [
         *("--rate-429", "0.03", "--rate-500", "0.03", "--rate-hang", "0.004"),
         *("--rate-truncated", "0.02", "--rate-schema-invalid", "0.05"),
-        *("--retry-after", "0.05", "--hang-seconds", "2.5", "--max-failures-per-request", "2", "--seed", "11"),
+        *("--retry-after", "0.05", "--hang-seconds", "4", "--max-failures-per-request", "2", "--seed", "11"),
     ]
     with _stub(*faults) as stub:
         settings = _settings(stub.url, workspace / "home-faults")

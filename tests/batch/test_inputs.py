@@ -116,3 +116,24 @@ def test_symlink_loops_in_a_folder_do_not_abort_the_walk(calls: Path) -> None:
     # The looping file stays an item: it fails on its own with a sentence, it does not stop the batch.
     assert any(i.endswith("loop.txt") for i in ids)
     assert not any("/up/" in i for i in ids)
+
+
+def test_a_fifo_in_a_batch_folder_fails_its_item_instead_of_blocking(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from click.testing import CliRunner
+
+    from analyzer.cli import cli
+
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    (calls / "good.txt").write_text("Ann Seller: Hello Bob.\nBob Buyer: Our budget is frozen until March.\n")
+    os.mkfifo(calls / "pipe.txt")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["batch", str(calls), "--out", str(out), "--backend", "keywords"])
+    assert res.exit_code == 1, res.output
+    records = {r["id"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert records["calls/good.txt"]["status"] == "ok"
+    bad = records["calls/pipe.txt"]
+    assert bad["status"] == "error" and "pipe.txt" in bad["error"] and "\n" not in bad["error"]
