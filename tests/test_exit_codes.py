@@ -189,3 +189,33 @@ def test_a_folder_or_a_missing_file_is_one_sentence(command: str, tmp_path: Path
         assert res.exit_code == EXIT_USAGE
         _one_sentence(res)
         assert "Usage:" not in res.output
+
+
+def test_an_unknown_model_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = b'{"error": {"message": "The model `gpt-9` does not exist", "type": "invalid_request_error"}}'
+            self.send_response(404)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("WALKAWAY_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}/v1")
+        res = _run("analyze", str(CALL), "--backend", "openai", "--model", "gpt-9", "--no-cache")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res.exit_code == EXIT_USAGE, res.output
+    _one_sentence(res)
+    assert "refused model 'gpt-9' with HTTP 404" in res.output

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 import openai
 
-from analyzer._errors import BackendError
+from analyzer._errors import BackendError, ConfigError
 
 Message = dict[str, str]
 SchemaMode = Literal["json_schema", "json_object"]
@@ -83,6 +83,8 @@ def yes_probability(result: ChatResult) -> float | None:
 
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_CONFIG_STATUS = frozenset({401, 403, 404})
+"""Answers that mean the settings are wrong (key, model name, URL), not that the endpoint is failing."""
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
@@ -173,6 +175,12 @@ class OpenAIChat:
                         f"cannot reach the {self.backend} endpoint ({tries} tries): {exc.__cause__ or exc}"
                     ) from None
             except openai.APIStatusError as exc:
+                if exc.status_code in _CONFIG_STATUS:
+                    # Not a failing backend but a setting to fix: a usage error (exit 2), never retried.
+                    raise ConfigError(
+                        f"the {self.backend} endpoint refused model {self.model!r} with HTTP {exc.status_code} "
+                        f"({_short(exc.message)}); check WALKAWAY_MODEL, WALKAWAY_BASE_URL and the API key"
+                    ) from None
                 if last or exc.status_code not in _RETRYABLE_STATUS:
                     # Chained (not `from None`) so a caller can read the response, e.g. its Retry-After header.
                     raise BackendError(
