@@ -41,10 +41,14 @@ class Cue:
     pattern: re.Pattern[str]
     severity: Severity = "medium"
     negatable: bool = False
+    lowercase: re.Pattern[str] | None = None
+    """The same regex without IGNORECASE, for text already lowercased (about twice as fast to scan)."""
 
 
 def _cue(name: str, regex: str, severity: Severity = "medium", *, negatable: bool = False) -> Cue:
-    return Cue(name, re.compile(regex, re.IGNORECASE), severity, negatable)
+    # Cue regexes are written in lower case (a test checks it), so on lowercased text the case-sensitive
+    # copy matches exactly where the IGNORECASE one does.
+    return Cue(name, re.compile(regex, re.IGNORECASE), severity, negatable, re.compile(regex))
 
 
 _NEG = r"(?:not|no|never|n't|without|nothing)"
@@ -463,7 +467,8 @@ _NEGATION_REACH = 120
 
 
 def _matches(cue: Cue, text: str) -> bool:
-    for m in cue.pattern.finditer(text):
+    """Whether the cue matches ``text`` (lowercased) without a negation in the words before it."""
+    for m in (cue.lowercase or cue.pattern).finditer(text):
         if cue.negatable:
             # Only the window before the match can negate it; searching the whole prefix made a long
             # unpunctuated sentence quadratic (minutes on a 19 MB call).
@@ -478,7 +483,7 @@ def _matches(cue: Cue, text: str) -> bool:
 
 
 _ANY_CUE: dict[str, re.Pattern[str]] = {
-    label: re.compile("|".join(f"(?:{c.pattern.pattern})" for c in cues), re.IGNORECASE)
+    label: re.compile("|".join(f"(?:{c.pattern.pattern})" for c in cues))
     for label, cues in (*FLAG_CUES.items(), *SIGNAL_CUES.items())
 }
 
@@ -492,7 +497,7 @@ def scan_cues(transcript: Transcript) -> CueHits:
     hits: CueHits = {k: [] for k in (*CATEGORIES, *SIGNALS)}
     lexicon: dict[str, tuple[Cue, ...]] = dict((*FLAG_CUES.items(), *SIGNAL_CUES.items()))
     for turn, sid, text in _units(transcript):
-        norm = text.translate(_APOSTROPHES)
+        norm = text.translate(_APOSTROPHES).lower()
         for label, cues in lexicon.items():
             # One search of the label's cues together rules most sentences out (a cue can only match
             # where their union does); per-cue matching with negations runs only on the rest.
