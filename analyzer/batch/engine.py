@@ -20,7 +20,6 @@ Bad input (``TranscriptError``), bad settings (``ConfigError``) and a backend th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -78,6 +77,8 @@ class _Estimates:
 
 def retry_after_seconds(exc: BaseException) -> float | None:
     """The Retry-After an endpoint sent, found anywhere in the exception's cause chain, else None."""
+    from analyzer.extraction.backends.chat import retry_after_header  # late: the engine loads without openai
+
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
@@ -85,16 +86,9 @@ def retry_after_seconds(exc: BaseException) -> float | None:
         value = getattr(cur, "retry_after", None)
         if isinstance(value, int | float) and value >= 0:
             return float(value)
-        response = getattr(cur, "response", None)
-        headers = getattr(response, "headers", None)
-        if headers is not None:
-            with contextlib.suppress(TypeError, ValueError, AttributeError):
-                ms = headers.get("retry-after-ms")
-                if ms is not None:
-                    return float(ms) / 1000.0
-                ra = headers.get("retry-after")
-                if ra is not None:
-                    return float(ra)
+        headers = getattr(getattr(cur, "response", None), "headers", None)
+        if headers is not None and (hinted := retry_after_header(headers)) is not None:
+            return hinted
         cur = cur.__cause__ or cur.__context__
     return None
 

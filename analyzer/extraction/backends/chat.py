@@ -87,12 +87,13 @@ _CONFIG_STATUS = frozenset({401, 403, 404})
 """Answers that mean the settings are wrong (key, model name, URL), not that the endpoint is failing."""
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
+def retry_after_header(headers: Any) -> float | None:
+    """Seconds an endpoint asked to wait (``retry-after-ms`` or ``retry-after`` in seconds), else None."""
     with contextlib.suppress(TypeError, ValueError, AttributeError):
-        ms = exc.response.headers.get("retry-after-ms")
+        ms = headers.get("retry-after-ms")
         if ms is not None:
             return float(ms) / 1000.0
-        ra = exc.response.headers.get("retry-after")
+        ra = headers.get("retry-after")
         if ra is not None:
             return float(ra)
     return None
@@ -187,7 +188,7 @@ class OpenAIChat:
                         f"the {self.backend} endpoint answered HTTP {exc.status_code}"
                         f"{f' ({tries} tries)' if exc.status_code in _RETRYABLE_STATUS else ''}: {_short(exc.message)}"
                     ) from exc
-                wait = _retry_after(exc)
+                wait = retry_after_header(exc.response.headers)
             except (openai.APIError, ValueError) as exc:
                 # A body cut off mid-JSON (a proxy or server dying mid-response): transient.
                 if last:
