@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from analyzer._errors import ConfigError
 
 BackendName = Literal["local", "openai", "fake", "naive", "keywords"]
+StrategyName = Literal["chunks", "windows"]
+DEFAULT_STRATEGY: StrategyName = "chunks"
+"""Until the windows strategy wins out-of-fold on the development set (evals/README.md)."""
 
 
 def _default_home() -> Path:
@@ -62,6 +65,15 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(
         default=120, ge=0, le=10_000, description="Tokens of context repeated between chunks."
     )
+    strategy: StrategyName | None = Field(
+        default=None,
+        description="Extraction strategy for the model backends: 'chunks' (every question over ~1,800-token "
+        "chunks) or 'windows' (narrow behaviour questions over short prospect windows). Unset: the default "
+        "strategy (see DEFAULT_STRATEGY).",
+    )
+    window_tokens: int = Field(
+        default=260, ge=60, le=4000, description="Token budget of one window (windows strategy)."
+    )
     cache: bool = Field(default=True, description="Use the SQLite response cache.")
     redact: bool | None = Field(
         default=None,
@@ -94,6 +106,10 @@ class Settings(BaseSettings):
         if self.backend is not None:
             return self.backend
         return "openai" if self.base_url else "local"
+
+    def resolved_strategy(self) -> StrategyName:
+        """The strategy flag / env, else the default."""
+        return self.strategy or DEFAULT_STRATEGY
 
     @property
     def cache_path(self) -> Path:

@@ -44,9 +44,9 @@ def _cache(settings: Settings) -> ResponseCache:
 
 
 class _LazyLocalChat:
-    """The embedded model, started on the first request that the response cache could not answer.
+    """The embedded model, loaded on the first request that the response cache could not answer.
 
-    A re-run answered entirely from the cache therefore never loads the model (seconds and ~2-5 GB saved).
+    A re-run answered entirely from the cache therefore never loads the model (seconds and ~1.5 GB saved).
     """
 
     backend = "local"
@@ -57,31 +57,16 @@ class _LazyLocalChat:
 
         self.model = MODEL_NAME
         self._settings = settings
-        self._inner: OpenAIChat | None = None
+        self._inner: ChatModel | None = None
         self.chunk_lock = asyncio.Lock()
 
-    async def _chat(self) -> OpenAIChat:
+    async def _chat(self) -> ChatModel:
         if self._inner is None:
-            from analyzer.extraction.backends.localmodel import get_local_server
+            from analyzer.extraction.backends.llamacpp import get_local_chat
 
             s = self._settings
-            server = await asyncio.to_thread(
-                get_local_server,
-                model_dir=s.model_dir,
-                home=s.home,
-                n_ctx=s.local_ctx,
-                threads=s.local_threads,
-                timeout=s.local_start_timeout,
-            )
-            self._inner = OpenAIChat(
-                backend="local",
-                base_url=server.base_url,
-                api_key=None,
-                model=self.model,
-                timeout=s.request_timeout,
-                max_retries=s.max_retries,
-                schema_mode="json_object",
-                sequential=True,
+            self._inner = await asyncio.to_thread(
+                get_local_chat, model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads
             )
         return self._inner
 
@@ -94,7 +79,7 @@ class _LazyLocalChat:
         schema: dict[str, Any] | None = None,
         schema_name: str = "answer",
     ) -> ChatResult:
-        """Forward to the local server, starting it first if needed."""
+        """Forward to the in-process model, loading it first if needed."""
         chat = await self._chat()
         return await chat.complete(
             messages, max_tokens=max_tokens, top_logprobs=top_logprobs, schema=schema, schema_name=schema_name
@@ -158,6 +143,7 @@ def settings_fingerprint(settings: Settings, backend: str, policy_path: Path | N
         "prompts": load_prompts().full_version,
         "policy": [policy_version(policy_path), getattr(policy, "version", "")],
         "chunk": [settings.chunk_tokens, settings.chunk_overlap_tokens],
+        "strategy": [settings.resolved_strategy(), settings.window_tokens],
         "redact": redaction_wanted(settings.redact, backend, settings.base_url),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
@@ -199,9 +185,7 @@ async def extract_findings(
         try:
             result = await extractor.run(render_chunk(view, chunk))
         except (ExtractionError, BackendError) as exc:
-            failures.append(
-                ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError))
-            )
+            failures.append(ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError)))
             errors.append(exc)
             continue
         usage.add(
@@ -224,6 +208,7 @@ async def extract_findings(
     usage.seconds = time.perf_counter() - started
     usage.cost_usd = _cost(settings, usage)
     return Findings(
+        strategy="chunks",
         # The model finds the flag; a strong cue phrase of the same category sets how serious it is.
         flags=raise_severity_from_cues(merge_flags(flags), lexicon_hits),
         signals=merge_signals(signals),
@@ -341,6 +326,17 @@ async def analyze_async(
 
             findings, naive_verdict = await extract_naive(model_view or transcript, chat, prompts)
             findings.backend = "naive"
+        elif settings.resolved_strategy() == "windows":
+            from analyzer.extraction.windows import extract_windows, load_window_spec
+
+            findings = await extract_windows(
+                transcript,
+                chat,
+                spec=load_window_spec(),
+                budget_tokens=settings.window_tokens,
+                icp_text=icp.prompt_text() if icp is not None else "",
+                model_view=model_view,
+            )
         else:
             icp_text = icp.prompt_text() if icp is not None else ""
             findings = await extract_findings(

@@ -20,6 +20,13 @@ from analyzer.taxonomy import VERDICTS
     help="LLM backend (default: openai when WALKAWAY_BASE_URL is set, else the embedded local model).",
 )
 @click.option("--model", help="Model name for the openai backend.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["chunks", "windows"]),
+    envvar="WALKAWAY_STRATEGY",
+    help="Extraction strategy for model backends: chunks (broad questions over long chunks) or windows "
+    "(narrow behaviour questions over short prospect windows). Default: chunks.",
+)
 @click.option("--seller", "seller", multiple=True, help="A name on the selling side (repeatable).")
 @click.option("--seller-domain", help="The seller's company or email domain, e.g. acme.com.")
 @click.option("--input-format", "input_format", help="Force the transcript format instead of detecting it.")
@@ -54,6 +61,7 @@ def command(
     file: Path,
     backend: str | None,
     model: str | None,
+    strategy: str | None,
     seller: tuple[str, ...],
     seller_domain: str | None,
     input_format: str | None,
@@ -71,7 +79,7 @@ def command(
     from analyzer.report import write_report
     from analyzer.rules import load_icp
 
-    settings = load_settings(backend=backend, model=model, redact=redact)
+    settings = load_settings(backend=backend, model=model, redact=redact, strategy=strategy)
     redaction_notice(settings, backend or settings.resolved_backend())
     report = analyze(
         file,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,13 @@ def command() -> None:
     help="LLM backend; default from settings (WALKAWAY_BACKEND, else openai with an endpoint, else local).",
 )
 @click.option("--model", default=None, help="Model name passed to the backend.")
+@click.option(
+    "--strategy",
+    type=click.Choice(["chunks", "windows"]),
+    envvar="WALKAWAY_STRATEGY",
+    help="Extraction strategy for model backends, passed to every analysis as WALKAWAY_STRATEGY: chunks (broad "
+    "questions over long chunks) or windows (narrow behaviour questions over short prospect windows). Default: chunks.",
+)
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Runs per case.")
 @click.option(
     "--concurrency",
@@ -98,6 +106,7 @@ def run_command(
     suite_path: Path,
     backend: str | None,
     model: str | None,
+    strategy: str | None,
     repeat: int,
     concurrency: int,
     out_dir: Path | None,
@@ -111,6 +120,9 @@ def run_command(
     Exits 1 on a missed threshold or when any case errored, 3 when every analysis failed on the backend.
     """
     suite = load_suite(suite_path).select(list(case_ids))
+    if strategy is not None:
+        # Analyses read their settings from the environment (also in worker processes).
+        os.environ["WALKAWAY_STRATEGY"] = strategy
     backend_name = backend
     if backend_name is None:
         from analyzer.config import load_settings
@@ -269,6 +281,11 @@ def tune_command(
         cases = [c for c in cases if any(fnmatch.fnmatchcase(c.id, g) for g in case_globs)]
         if not cases:
             raise ConfigError(f"no case of {run} matches {', '.join(case_globs)}")
+    from analyzer.eval.windowfit import is_windows_run
+
+    if is_windows_run(cases):
+        _tune_windows(cases, folds=folds, seed=seed, as_json=as_json, write_to=write_to, run=str(run))
+        return
     if folds is not None:
         from analyzer.eval.folds import cross_validate
         from analyzer.eval.render import cross_validation_tables
@@ -323,4 +340,38 @@ def tune_command(
             write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{write_to}: cannot write the thresholds ({exc.strerror})") from None
+        click.echo(f"wrote {write_to}")
+
+
+def _tune_windows(
+    cases: list[Any], *, folds: int | None, seed: int, as_json: bool, write_to: Path | None, run: str
+) -> None:
+    """``eval tune`` for a windows-strategy run: refit the combiner from the recorded window answers."""
+    import yaml
+
+    from analyzer.eval.render import cross_validation_tables
+    from analyzer.eval.windowfit import cross_validate_windows, fit_windows, load_transcripts
+    from analyzer.extraction.windows import load_window_spec
+
+    spec = load_window_spec()
+    if folds is not None:
+        transcripts = load_transcripts(cases)
+        cv = cross_validate_windows(cases, spec.tuning, spec.labels(), transcripts, k=folds, seed=seed)
+        if as_json:
+            click.echo(cv.model_dump_json(indent=2))
+        else:
+            Console(file=sys.stdout).print(*cross_validation_tables(cv, run))
+    fitted = fit_windows(cases, spec.tuning)
+    if not as_json or folds is None:
+        click.echo(yaml.safe_dump({"fitted on all cases": fitted.model_dump()}, sort_keys=False).rstrip())
+    if write_to is not None:
+        header = (
+            f"# The windows strategy's combiner, fitted with `walkaway eval tune` on {len(cases)} cases of {run}\n"
+            f"# (questions {spec.version_id}). See analyzer/extraction/combine.py for what each number does.\n"
+        )
+        try:
+            write_to.parent.mkdir(parents=True, exist_ok=True)
+            write_to.write_text(header + yaml.safe_dump(fitted.model_dump(), sort_keys=False), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{write_to}: cannot write the tuning ({exc.strerror})") from None
         click.echo(f"wrote {write_to}")

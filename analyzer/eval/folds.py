@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -38,6 +39,7 @@ from analyzer.rules import decide
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Verdict
 
 Cutoffs = dict[str, tuple[float, float]]
+T = TypeVar("T")
 """Per question: (threshold without a cue, threshold with a cue)."""
 
 
@@ -165,27 +167,41 @@ class CrossValidation(BaseModel):
 
 def cross_validate(cases: Sequence[CaseResult], run_cutoffs: Cutoffs, *, k: int = 5, seed: int = 0) -> CrossValidation:
     """Fit on K-1 folds, score the held-out fold, for every fold (see the module docstring)."""
-    cases = [c for c in cases if c.runs]
-    if not cases:
-        raise ConfigError("the run has no case with a finished analysis")
-    folds = make_folds(cases, k, seed=seed)
-    tuned = any(c.runs[0].scores for c in cases)
+    tuned = any(c.runs and c.runs[0].scores for c in cases)
 
     def fitted(train: Sequence[CaseResult]) -> Cutoffs:
         rows = tune(list(train), run_cutoffs) if tuned else []
         return {**run_cutoffs, **{r.name: (r.threshold, r.cue_threshold) for r in rows}}
 
-    everything = fitted(cases)
+    return run_folds(cases, fitted, lambda c, cut: redecide(c, cut, run_cutoffs), k=k, seed=seed, tuned=tuned)
+
+
+def run_folds(
+    cases: Sequence[CaseResult],
+    fit: Callable[[Sequence[CaseResult]], T],
+    apply: Callable[[CaseResult, T], CaseRun],
+    *,
+    k: int,
+    seed: int,
+    tuned: bool,
+) -> CrossValidation:
+    """The cross-validation loop shared by every fitter: ``fit`` learns from training cases, ``apply``
+    re-decides one case with what was learnt."""
+    cases = [c for c in cases if c.runs]
+    if not cases:
+        raise ConfigError("the run has no case with a finished analysis")
+    folds = make_folds(cases, k, seed=seed)
+    everything = fit(cases)
     oof: dict[int, CaseRun] = {}
     constant: dict[int, CaseRun] = {}
     per_fold: list[FoldReport] = []
     for f, test in enumerate(folds):
         held = set(test)
         train = [c for i, c in enumerate(cases) if i not in held]
-        cut = fitted(train)
+        learnt = fit(train)
         majority = Counter(c.expected.verdict for c in train).most_common(1)[0][0]
         for i in test:
-            oof[i] = redecide(cases[i], cut, run_cutoffs)
+            oof[i] = apply(cases[i], learnt)
             constant[i] = _constant(cases[i], majority)
         m = compute_metrics([(cases[i].expected, oof[i]) for i in test])
         per_fold.append(
@@ -206,7 +222,7 @@ def cross_validate(cases: Sequence[CaseResult], run_cutoffs: Cutoffs, *, k: int 
         cases=len(cases),
         tuned=tuned,
         as_run=compute_metrics([(c.expected, c.runs[0]) for c in cases]),
-        in_sample=compute_metrics([(c.expected, redecide(c, everything, run_cutoffs)) for c in cases]),
+        in_sample=compute_metrics([(c.expected, apply(c, everything)) for c in cases]),
         out_of_fold=compute_metrics([(cases[i].expected, oof[i]) for i in order]),
         constant=compute_metrics([(cases[i].expected, constant[i]) for i in order]),
         per_fold=per_fold,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from analyzer.eval.suite import Expected
+from analyzer.extraction.findings import WindowRecord
 from analyzer.taxonomy import Category, Severity, Signal, Verdict
 
 
@@ -55,6 +56,10 @@ class CaseRun(BaseModel):
         default_factory=dict, description="The pipeline's yes-score per question (for threshold tuning)."
     )
     cue_hits: list[str] = Field(default_factory=list, description="Questions whose cue lexicon matched.")
+    strategy: str = Field(default="", description="The extraction strategy the run used ('' for baselines).")
+    windows: list[WindowRecord] = Field(
+        default_factory=list, description="The windows strategy's answers per window (refitted by eval tune)."
+    )
 
     @property
     def invalid(self) -> bool:

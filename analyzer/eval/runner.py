@@ -83,6 +83,8 @@ def record_from_report(case: Case, report: Report, *, repeat: int, seconds: floa
         prompt_version=report.prompt_version,
         scores=dict(report.scores),
         cue_hits=list(report.cue_hits),
+        strategy=report.strategy,
+        windows=list(report.windows),
     )
 
 

@@ -113,6 +113,24 @@ class RedactionSummary(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="Placeholder -> replacements made.")
 
 
+class WindowRecord(BaseModel):
+    """Everything the model answered about one window (kept in reports and eval runs for refitting)."""
+
+    index: int
+    sentence_ids: list[str] = Field(description="The window's prospect-side sentences, in order.")
+    scores: dict[str, float] = Field(
+        default_factory=dict, description="P(Yes) per behaviour question, keyed 'category.behaviour'."
+    )
+    decoy: dict[str, float] = Field(default_factory=dict, description="P(Yes) of the decoy question per category.")
+    severity: dict[str, float] = Field(
+        default_factory=dict, description="P(Yes) of the severity question per category."
+    )
+    located: dict[str, list[str]] = Field(
+        default_factory=dict, description="Sentence ids the model pointed at, per category or signal."
+    )
+    cue_hits: list[str] = Field(default_factory=list, description="Categories/signals the lexicon matched here.")
+
+
 class Findings(BaseModel):
     """Everything extraction learned from one transcript, grounded and merged across chunks."""
 
@@ -134,6 +152,10 @@ class Findings(BaseModel):
     )
     cue_hits: list[str] = Field(
         default_factory=list, description="Questions whose cue lexicon matched in some chunk (own threshold)."
+    )
+    strategy: str = Field(default="", description="The extraction strategy: 'chunks' or 'windows' ('' for baselines).")
+    windows: list[WindowRecord] = Field(
+        default_factory=list, description="The windows strategy's answers per window (for refitting its cut-offs)."
     )
 
     @property

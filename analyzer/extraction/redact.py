@@ -199,9 +199,7 @@ def redact_transcript(transcript: Transcript) -> tuple[Transcript, RedactionSumm
     results = list(engine.analyze_iterator(texts, language="en", score_threshold=_MIN_SCORE))
     redacted: list[str] = []
     for text, found in zip(texts, results, strict=True):
-        spans = sorted(
-            (r for r in found if r.entity_type in PLACEHOLDERS), key=lambda r: (r.start, -(r.end - r.start))
-        )
+        spans = sorted((r for r in found if r.entity_type in PLACEHOLDERS), key=lambda r: (r.start, -(r.end - r.start)))
         out: list[str] = []
         pos = 0
         for r in spans:

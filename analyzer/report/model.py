@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from analyzer.extraction.findings import Flag, GroundingStats, RedactionSummary, SignalFinding, Usage
+from analyzer.extraction.findings import Flag, GroundingStats, RedactionSummary, SignalFinding, Usage, WindowRecord
 from analyzer.taxonomy import Verdict
 from analyzer.transcript.model import Speaker, Transcript
 
@@ -82,6 +82,10 @@ class Report(BaseModel):
     )
     cue_hits: list[str] = Field(
         default_factory=list, description="Questions whose cue lexicon matched in the call (for threshold tuning)."
+    )
+    strategy: str = Field(default="", description="The extraction strategy: 'chunks' or 'windows' ('' for baselines).")
+    windows: list[WindowRecord] = Field(
+        default_factory=list, description="The windows strategy's answers per window (for refitting its cut-offs)."
     )
     transcript: Transcript | None = Field(
         default=None, description="The parsed call, kept so a saved report can be re-rendered with highlights."

@@ -191,6 +191,8 @@ def decide(
         grounding=findings.grounding,
         scores=dict(findings.scores),
         cue_hits=list(findings.cue_hits),
+        strategy=findings.strategy,
+        windows=list(findings.windows),
         usage=findings.usage,
         chunk_failures=[f"chunk {c.chunk_id}: {c.error}" for c in findings.chunk_failures],
         backend_failed=any(c.backend for c in findings.chunk_failures),

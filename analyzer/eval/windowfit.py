@@ -1,0 +1,171 @@
+"""Fitting the ``windows`` strategy's combiner from recorded window answers, with no model call.
+
+A windows run keeps every window's answers (``CaseRun.windows``). ``combine.combine`` turns them into
+flags and signals under a ``WindowTuning``; here that tuning is fitted on training cases and applied to
+held-out ones, so ``walkaway eval tune RUN --folds K`` reports the strategy out-of-fold exactly as the
+pipeline would decide, severity and evidence included (the transcripts are re-read to quote evidence).
+
+What is fitted, in order (each choice by the training cases only):
+
+1. per category and signal, the cut-off with the best F1 (the middle one among ties), for each
+   combination of ``calibrate`` (on/off) and ``decoy_threshold``; the combination with the best mean F1
+   over every name wins (ties: no calibration, then the laxest decoy veto, which trusts the model less);
+2. ``severity_threshold`` and ``low_margin``: the pair whose severities best match the labelled ones on
+   the flags the fitted cut-offs raise (ties: the highest threshold, the smallest margin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from analyzer.eval.folds import CrossValidation, run_folds
+from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
+from analyzer.eval.tune import Sample, _best
+from analyzer.extraction.combine import WindowTuning, best_windows, combine
+from analyzer.extraction.findings import Findings
+from analyzer.rules import decide
+from analyzer.taxonomy import CATEGORIES, SIGNALS
+from analyzer.transcript.model import Transcript
+
+DECOY_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+SEVERITY_GRID = (*(round(0.3 + 0.05 * i, 2) for i in range(14)), 1.01)
+MARGIN_GRID = (0.0, 0.05, 0.1)
+
+
+def is_windows_run(cases: Sequence[CaseResult]) -> bool:
+    """True when the run's analyses recorded window answers (a windows-strategy run)."""
+    return any(c.runs and c.runs[0].windows for c in cases)
+
+
+def _label(case: CaseResult, name: str) -> bool | None:
+    if name in SIGNALS:
+        return None if case.expected.signals is None else name in case.expected.signals
+    return name in case.expected.flags
+
+
+def fit_windows(cases: Sequence[CaseResult], base: WindowTuning) -> WindowTuning:
+    """The tuning that best matches the labels of ``cases`` (see the module docstring)."""
+    usable = [c for c in cases if c.runs and c.runs[0].windows and c.runs[0].error is None]
+    if not usable:
+        return base
+    names = [*CATEGORIES, *SIGNALS]
+    best: tuple[float, WindowTuning] | None = None
+    for calibrate in (False, True):
+        for decoy in sorted(DECOY_GRID, reverse=True):
+            trial = base.model_copy(update={"calibrate": calibrate, "decoy_threshold": decoy})
+            scores = [best_windows(c.runs[0].windows, trial) for c in usable]
+            cut: dict[str, float] = {}
+            f1s: list[float] = []
+            for name in names:
+                samples: list[Sample] = []
+                for c, sc in zip(usable, scores, strict=True):
+                    label = _label(c, name)
+                    if label is not None:
+                        samples.append((sc[name].score if name in sc else 0.0, False, label))
+                if not samples:
+                    continue
+                f1, t = _best(samples, 0.0)
+                cut[name] = round(min(1.0, max(0.0, t)), 4)
+                if any(y for *_, y in samples):
+                    f1s.append(f1)
+            objective = sum(f1s) / len(f1s) if f1s else 0.0
+            if best is None or objective > best[0] + 1e-9:
+                best = (objective, trial.model_copy(update={"thresholds": cut}))
+    assert best is not None
+    tuning = best[1]
+    # Severity: over the flags these cut-offs raise where the label gives a severity.
+    choice: tuple[float, float, float] | None = None  # (accuracy, threshold, -margin)
+    for threshold in SEVERITY_GRID:
+        for margin in MARGIN_GRID:
+            trial = tuning.model_copy(update={"severity_threshold": threshold, "low_margin": margin})
+            right = total = 0
+            for c in usable:
+                flags, _, _ = combine(c.runs[0].windows, trial, None, {})
+                for f in flags:
+                    want = c.expected.severities.get(f.category)
+                    if want is not None:
+                        total += 1
+                        right += f.severity == want
+            acc = right / total if total else 0.0
+            key = (acc, threshold, -margin)
+            if choice is None or key > choice:
+                choice = key
+    assert choice is not None
+    return tuning.model_copy(update={"severity_threshold": choice[1], "low_margin": -choice[2]})
+
+
+def redecide_windows(
+    case: CaseResult, tuning: WindowTuning, labels: dict[str, str], transcript: Transcript | None
+) -> CaseRun:
+    """The case's first run as the pipeline would decide it under ``tuning`` (quotes from ``transcript``)."""
+    run = case.runs[0]
+    if run.error is not None or not run.windows:
+        return run
+    flags, signals, scores = combine(run.windows, tuning, transcript, labels)
+    verdict = decide(Findings(flags=flags, signals=signals), None, include_transcript=False).verdict
+    cited = [
+        CitedFlag(
+            category=f.category,
+            severity=f.severity,
+            score=f.score,
+            quotes=[e.quote for e in f.evidence],
+            sentence_ids=[e.sentence_id for e in f.evidence],
+        )
+        for f in flags
+    ]
+    found = [
+        CitedSignal(
+            signal=s.signal, quotes=[e.quote for e in s.evidence], sentence_ids=[e.sentence_id for e in s.evidence]
+        )
+        for s in signals
+    ]
+    quotes = [q for f in cited for q in f.quotes] + [q for s in found for q in s.quotes]
+    hits = [e for e in case.expected.evidence if any(e.casefold() in q.casefold() for q in quotes)]
+    return run.model_copy(
+        update={
+            "verdict": verdict,
+            "flags": cited,
+            "signals": found,
+            "scores": scores,
+            "evidence_hits": hits,
+            "evidence_missed": [e for e in case.expected.evidence if e not in hits],
+        }
+    )
+
+
+def load_transcripts(cases: Sequence[CaseResult], base: Path | None = None) -> dict[str, Transcript | None]:
+    """Each case's transcript re-parsed from its recorded path (None when it is gone: no quotes then)."""
+    from analyzer._errors import AnalyzerError
+    from analyzer.transcript import parse_file
+
+    out: dict[str, Transcript | None] = {}
+    for c in cases:
+        path = Path(c.transcript)
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        try:
+            out[c.id] = parse_file(path, seller=c.seller)
+        except AnalyzerError:
+            out[c.id] = None
+    return out
+
+
+def cross_validate_windows(
+    cases: Sequence[CaseResult],
+    base: WindowTuning,
+    labels: dict[str, str],
+    transcripts: dict[str, Transcript | None],
+    *,
+    k: int = 5,
+    seed: int = 0,
+) -> CrossValidation:
+    """Out-of-fold figures of the windows combiner: fitted on K-1 folds, applied to the held-out one."""
+    return run_folds(
+        cases,
+        lambda train: fit_windows(train, base),
+        lambda c, t: redecide_windows(c, t, labels, transcripts.get(c.id)),
+        k=k,
+        seed=seed,
+        tuned=True,
+    )

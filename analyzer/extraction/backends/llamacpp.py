@@ -1,0 +1,177 @@
+"""The embedded model in-process: llama-cpp-python's ``Llama``, with yes/no answers read from one logit row.
+
+Why not the ``llama_cpp.server`` child process (``localmodel.LocalServer``): to return log-probabilities
+the server must load the model with ``logits_all``, which keeps every prompt position's logits (151k
+floats each) and turns them into log-probabilities on every request. Measured here (2 cores): a
+16-token question suffix on a warm prefix took 1.3-3.3 s with ``top_logprobs`` and 0.4 s without, and
+a 846-token prefix 13 s of which the model's own evaluation was 5 s. In-process, the model keeps only
+the last position's logits; a yes/no question evaluates its new suffix tokens and reads that one row.
+
+Prefix reuse is explicit: a request's tokens are compared with those already in the KV cache and only
+the new tail is evaluated, so every question after the first over one window or chunk costs its own
+suffix. JSON answers (evidence, the naive baseline) go through ``create_chat_completion`` with a
+grammar built from the schema, which reuses the same cache the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from analyzer._errors import BackendError, ConfigError
+from analyzer.extraction.backends.chat import ChatResult, Message
+
+
+class LlamaCppChat:
+    """A ChatModel over an in-process GGUF model (one per process; calls are serialised)."""
+
+    backend = "local"
+    sequential = True
+
+    def __init__(self, model_path: Path, *, model_name: str, n_ctx: int, threads: int | None) -> None:
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError:
+            raise ConfigError(
+                "llama-cpp-python is not installed; install walkaway with the 'local' extra (bash .ci/setup) "
+                "or configure an OpenAI-compatible endpoint with WALKAWAY_BASE_URL"
+            ) from None
+        self.model = model_name
+        try:
+            self.llm = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=512,
+                logits_all=False,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise BackendError(f"the local model {model_path} could not be loaded: {exc}") from None
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BackendError(f"the local model {model_path} has no chat template in its metadata")
+        eos = self.llm.token_eos()
+        self._formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=self.llm._model.token_get_text(eos) if eos != -1 else "",
+            bos_token="",
+            stop_token_ids=[eos],
+        )
+        self._n_vocab = self.llm.n_vocab()
+        self._lock = threading.Lock()
+        self.chunk_lock = asyncio.Lock()
+        self.tokens_evaluated = 0
+        """Prompt tokens the model actually evaluated (cache misses), for benchmarks."""
+
+    def _tokens(self, messages: Sequence[Message]) -> list[int]:
+        prompt = self._formatter(messages=list(messages)).prompt  # type: ignore[arg-type]
+        tokens: list[int] = self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if len(tokens) >= self.llm.n_ctx():
+            raise BackendError(
+                f"the request has {len(tokens)} tokens, more than the local model's context of {self.llm.n_ctx()} "
+                "(lower WALKAWAY_CHUNK_TOKENS or raise WALKAWAY_LOCAL_CTX)"
+            )
+        return tokens
+
+    def _reuse(self, tokens: list[int]) -> int:
+        """How many leading tokens are already in the KV cache (at least one token is always re-evaluated)."""
+        have = self.llm.input_ids[: self.llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(have, tokens, strict=False):
+            if a != b:
+                break
+            common += 1
+        return min(common, len(tokens) - 1)
+
+    def _next_token(self, messages: Sequence[Message], top: int) -> ChatResult:
+        import numpy as np
+        from llama_cpp import llama_get_logits_ith
+
+        tokens = self._tokens(messages)
+        common = self._reuse(tokens)
+        self.llm.n_tokens = common  # eval() drops the KV cache past this point first
+        self.llm.eval(tokens[common:])
+        self.tokens_evaluated += len(tokens) - common
+        row = np.ctypeslib.as_array(llama_get_logits_ith(self.llm.ctx, -1), shape=(self._n_vocab,))
+        logits = row.astype(np.float64)
+        shift = logits.max()
+        logprobs = logits - (shift + np.log(np.exp(logits - shift).sum()))
+        k = max(1, min(top, self._n_vocab))
+        best = np.argpartition(-logprobs, k - 1)[:k]
+        best = best[np.argsort(-logprobs[best])]
+        pairs = [
+            (self.llm.detokenize([int(t)]).decode("utf-8", errors="replace"), float(logprobs[int(t)])) for t in best
+        ]
+        return ChatResult(
+            text=pairs[0][0],
+            top_logprobs=pairs,
+            prompt_tokens=len(tokens),
+            completion_tokens=1,
+            cached_tokens=common,
+        )
+
+    def _generate(self, messages: Sequence[Message], max_tokens: int, schema: dict[str, Any] | None) -> ChatResult:
+        tokens = self._tokens(messages)
+        common = self._reuse(tokens)
+        fmt: Any = {"type": "json_object", "schema": schema} if schema is not None else None
+        out: Any = self.llm.create_chat_completion(
+            messages=list(messages),  # type: ignore[arg-type]
+            max_tokens=max_tokens,
+            temperature=0.0,
+            response_format=fmt,
+        )
+        self.tokens_evaluated += len(tokens) - common
+        usage = out.get("usage") or {}
+        return ChatResult(
+            text=out["choices"][0]["message"].get("content") or "",
+            prompt_tokens=int(usage.get("prompt_tokens", len(tokens))),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            cached_tokens=common,
+        )
+
+    def _complete(
+        self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None
+    ) -> ChatResult:
+        with self._lock:
+            try:
+                if top_logprobs and max_tokens == 1 and schema is None:
+                    return self._next_token(messages, top_logprobs)
+                return self._generate(messages, max_tokens, schema)
+            except (ValueError, RuntimeError) as exc:
+                # llama.cpp reports a failed decode as RuntimeError; the cache state is unknown afterwards.
+                self.llm.n_tokens = 0
+                raise BackendError(f"the local model failed: {exc}") from None
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        top_logprobs: int = 0,
+        schema: dict[str, Any] | None = None,
+        schema_name: str = "answer",
+    ) -> ChatResult:
+        """Answer at temperature 0 (in a worker thread: the model call blocks)."""
+        return await asyncio.to_thread(self._complete, messages, max_tokens, top_logprobs, schema)
+
+
+_lock = threading.Lock()
+_models: dict[tuple[str, int, int | None], LlamaCppChat] = {}
+
+
+def get_local_chat(*, model_dir: Path, n_ctx: int, threads: int | None) -> LlamaCppChat:
+    """The process-wide in-process model, loaded on first use and kept warm afterwards."""
+    from analyzer.extraction.backends.localmodel import MODEL_NAME, ensure_model
+
+    with _lock:
+        path = ensure_model(model_dir)
+        key = (str(path), n_ctx, threads)
+        if key not in _models:
+            _models[key] = LlamaCppChat(path, model_name=MODEL_NAME, n_ctx=n_ctx, threads=threads)
+        return _models[key]

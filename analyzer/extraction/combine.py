@@ -1,0 +1,149 @@
+"""The ``windows`` strategy's combiner: per-window answers -> grounded flags and signals, with no model call.
+
+Pure and deterministic, so the pipeline and ``walkaway eval tune`` (which refits the cut-offs out-of-fold
+from recorded answers) decide a call the same way:
+
+- a behaviour's score in a window is its P(Yes), optionally *calibrated* against the window's own
+  yes-bias (its P(Yes) minus the window's mean P(Yes) over every behaviour question, plus 0.5): a small
+  model leans Yes to every question on some excerpts;
+- a category's score in a window is its best behaviour's (the category is the OR of its behaviours);
+- a window whose decoy answer ("joking, or telling what someone else did?") reaches ``decoy_threshold``
+  cannot carry that category;
+- the call's score is the best remaining window's; the flag is raised when it reaches the category's
+  cut-off, with that window's located sentence as evidence and the behaviour's label as its reason;
+- severity comes from the model: ``high`` when the severity answer on that window reaches
+  ``severity_threshold`` (ethics is always high, by the labelling guide), else ``medium``; ``low`` when
+  the score passed the cut-off by less than ``low_margin``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from analyzer.extraction.findings import Evidence, Flag, GroundingStats, SignalFinding, WindowRecord
+from analyzer.taxonomy import CATEGORIES, SIGNALS, Severity
+from analyzer.transcript.model import Transcript
+
+
+class WindowTuning(BaseModel):
+    """``prompts/windows-thresholds.yaml``: the combiner's cut-offs (fitted by ``walkaway eval tune``)."""
+
+    thresholds: dict[str, float] = Field(default_factory=dict, description="Cut-off per category and signal.")
+    calibrate: bool = Field(default=True, description="Score behaviours against the window's yes-bias.")
+    calibration_floor: float = Field(default=0.15, ge=0.0, le=1.0)
+    decoy_threshold: float = Field(default=0.6, ge=0.0, le=1.01)
+    severity_threshold: float = Field(default=0.6, ge=0.0, le=1.01)
+    low_margin: float = Field(default=0.0, ge=0.0, le=1.0)
+    default_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+
+    def cutoff(self, name: str) -> float:
+        """The cut-off in force for one category or signal."""
+        return self.thresholds.get(name, self.default_threshold)
+
+
+def behaviour_scores(record: WindowRecord, tuning: WindowTuning) -> dict[str, float]:
+    """The window's behaviour scores after (optional) calibration against its own mean P(Yes)."""
+    if not tuning.calibrate or not record.scores:
+        return dict(record.scores)
+    bias = sum(record.scores.values()) / len(record.scores)
+    return {
+        k: (min(1.0, max(0.0, p - bias + 0.5)) if p >= tuning.calibration_floor else p)
+        for k, p in record.scores.items()
+    }
+
+
+class Best(BaseModel):
+    """The best window for one category or signal."""
+
+    name: str
+    score: float
+    behaviour: str
+    window: int
+    located: list[str]
+    severity: float | None = None
+
+
+def best_windows(records: list[WindowRecord], tuning: WindowTuning) -> dict[str, Best]:
+    """Per category and signal, the window and behaviour with the highest score (decoys vetoed)."""
+    out: dict[str, Best] = {}
+    for rec in records:
+        scored = behaviour_scores(rec, tuning)
+        for key, p in scored.items():
+            name, _, behaviour = key.partition(".")
+            if name in CATEGORIES and rec.decoy.get(name, 0.0) >= tuning.decoy_threshold:
+                continue
+            cur = out.get(name)
+            if cur is None or p > cur.score:
+                out[name] = Best(
+                    name=name,
+                    score=round(p, 4),
+                    behaviour=behaviour,
+                    window=rec.index,
+                    located=rec.located.get(name) or rec.sentence_ids[:1],
+                    severity=rec.severity.get(name),
+                )
+    return out
+
+
+def combine(
+    records: list[WindowRecord],
+    tuning: WindowTuning,
+    transcript: Transcript | None,
+    labels: dict[str, str],
+    stats: GroundingStats | None = None,
+) -> tuple[list[Flag], list[SignalFinding], dict[str, float]]:
+    """Flags, signals and per-name call scores from the window records.
+
+    ``labels`` maps 'category.behaviour' to the behaviour's label (the flag's reason). Without a
+    transcript (refitting from an eval run) the flags carry no evidence.
+    """
+    stats = stats if stats is not None else GroundingStats()
+    index = transcript.sentence_index() if transcript is not None else {}
+    best = best_windows(records, tuning)
+    flags: list[Flag] = []
+    signals: list[SignalFinding] = []
+
+    def evidence(ids: list[str]) -> list[Evidence]:
+        out: list[Evidence] = []
+        for sid in ids:
+            stats.cited += 1
+            hit = index.get(sid)
+            if hit is None:
+                if transcript is not None:
+                    stats.dropped_unknown_id += 1
+                continue
+            stats.kept += 1
+            out.append(Evidence.of(*hit))
+        return out
+
+    for name, b in best.items():
+        cut = tuning.cutoff(name)
+        if b.score < cut:
+            continue
+        if name in CATEGORIES:
+            severity: Severity = "medium"
+            if name == "ethics" or (b.severity is not None and b.severity >= tuning.severity_threshold):
+                severity = "high"
+            elif b.score < cut + tuning.low_margin:
+                severity = "low"
+            ev = evidence(b.located)
+            # Windows hold prospect-side sentences only, so the seller-speech rule holds by construction;
+            # a sentence of unknown role still lowers the severity one step, as in chunk grounding.
+            if ev and all(e.role == "unknown" for e in ev) and severity != "low" and name != "ethics":
+                severity = "medium" if severity == "high" else "low"
+                stats.downgraded_seller_only += 1
+            flags.append(
+                Flag(
+                    category=name,
+                    severity=severity,
+                    score=b.score,
+                    rationale=labels.get(f"{name}.{b.behaviour}", b.behaviour),
+                    evidence=ev,
+                )
+            )
+        elif name in SIGNALS:
+            signals.append(SignalFinding(signal=name, score=b.score, evidence=evidence(b.located)))
+    order = {n: i for i, n in enumerate((*CATEGORIES, *SIGNALS))}
+    flags.sort(key=lambda f: order[f.category])
+    signals.sort(key=lambda s: order[s.signal])
+    return flags, signals, {n: b.score for n, b in best.items()}

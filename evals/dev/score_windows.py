@@ -1,0 +1,84 @@
+"""Records the ``windows`` strategy's answers on development calls, one JSON file per case, through the
+response cache (so a later ``walkaway eval --strategy windows`` over the same calls replays them).
+
+Usage: python evals/dev/score_windows.py OUT_DIR [CASE_ID ...]   (default: every case, writers interleaved)
+Resumable: a case whose file exists is skipped. Used to pay the model's minutes once while the rest of the
+strategy (combiner, fitting) is written and retuned from the records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from analyzer.config import load_settings
+from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
+from analyzer.extraction.keywords import find_cues, scan_cues
+from analyzer.extraction.windows import WindowExtractor, load_window_spec, plan_windows
+from analyzer.pipeline import build_chat
+from analyzer.transcript import parse_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def order(cases: list[dict]) -> list[dict]:
+    by: dict[str, list[dict]] = {}
+    for c in cases:
+        by.setdefault(c["writer"], []).append(c)
+    out = []
+    for i in range(max(map(len, by.values()))):
+        for w in sorted(by):
+            if i < len(by[w]):
+                out.append(by[w][i])
+    return out
+
+
+async def main() -> None:
+    out_dir = Path(sys.argv[1])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = set(sys.argv[2:])
+    suite = yaml.safe_load((ROOT / "evals/dev.yaml").read_text())
+    settings = load_settings()
+    chat = CachedChat(build_chat(settings, "local"), ResponseCache(settings.cache_path), namespace=CACHE_NAMESPACE)
+    spec = load_window_spec()
+    for case in order(suite["cases"]):
+        if wanted and case["id"] not in wanted:
+            continue
+        target = out_dir / f"{case['id']}.json"
+        if target.exists():
+            continue
+        t = parse_file(ROOT / "evals" / case["transcript"], seller=case.get("seller") or [])
+        cues = find_cues(scan_cues(t))
+        windows = plan_windows(t)
+        ex = WindowExtractor(chat, spec)
+        started = time.perf_counter()
+        records, calls, hits = [], 0, 0
+        for w in windows:
+            ids = set(w.prospect_ids)
+            rec, cost = await ex.run(w, {n for n, sids in cues.items() if ids & set(sids)})
+            records.append(rec.model_dump())
+            calls += cost.calls
+            hits += cost.cache_hits
+        seconds = time.perf_counter() - started
+        target.write_text(
+            json.dumps(
+                {
+                    "id": case["id"],
+                    "spec": spec.version_id,
+                    "seconds": round(seconds, 1),
+                    "calls": calls,
+                    "cache_hits": hits,
+                    "windows": records,
+                },
+                indent=1,
+            )
+        )
+        print(f"{case['id']}: {len(windows)} windows, {calls} calls, {seconds:.0f} s", flush=True)
+
+
+asyncio.run(main())
