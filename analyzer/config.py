@@ -82,12 +82,11 @@ class Settings(BaseSettings):
         "endpoint that is not on this machine, off for the embedded model.",
     )
     local_ctx: int = Field(
-        default=8192, ge=2048, le=131_072, description="Context window of the embedded llama.cpp server."
+        default=8192, ge=2048, le=131_072, description="Context window of the embedded model (tokens)."
     )
     local_threads: int | None = Field(
         default=None, ge=1, le=512, description="Threads for the local model (default: all cores)."
     )
-    local_start_timeout: float = Field(default=180.0, gt=0, description="Seconds to wait for the local server.")
     price_per_mtok_in: float = Field(default=0.0, description="USD per million prompt tokens (cost estimate).")
     price_per_mtok_out: float = Field(default=0.0, description="USD per million generated tokens.")
     price_per_mtok_cached: float = Field(default=0.0, description="USD per million cached prompt tokens.")

@@ -61,3 +61,31 @@ def test_smoke_suite_runs_end_to_end(model_home: Path, tmp_path: Path, monkeypat
     assert len(runs) == 5
     assert all(r["verdict"] in VERDICTS and r["error"] is None for r in runs)
     assert data["summary"]["grounding_drop_rate"]["mean"] == 0.0
+
+
+def test_in_process_model_reads_yes_no_from_one_logit_row_and_reuses_the_prefix(model_home: Path) -> None:
+    """The in-process backend: a P(Yes) that follows the text, and a second question over the same excerpt
+    evaluates only its own suffix (the KV cache of the shared prefix is kept)."""
+    import asyncio
+
+    from analyzer.config import load_settings
+    from analyzer.extraction.backends.chat import yes_probability
+    from analyzer.extraction.backends.llamacpp import get_local_chat
+
+    s = load_settings()
+    chat = get_local_chat(model_dir=s.model_dir, n_ctx=4096, threads=s.local_threads)
+    excerpt = "Sam (prospect): We need a finder's fee paid to my own consultancy, and nobody else needs to know."
+
+    def ask(question: str) -> tuple[float | None, int]:
+        before = chat.tokens_evaluated
+        messages = [
+            {"role": "system", "content": "Answer the question about the excerpt."},
+            {"role": "user", "content": f"<excerpt>\n{excerpt}\n</excerpt>\nQuestion: {question}\nAnswer Yes or No."},
+        ]
+        result = asyncio.run(chat.complete(messages, max_tokens=1, top_logprobs=10))
+        return yes_probability(result), chat.tokens_evaluated - before
+
+    p_fee, _ = ask("Does the prospect ask for money to go to themselves personally?")
+    p_date, evaluated = ask("Does the prospect give a date for going live?")
+    assert p_fee is not None and p_date is not None and p_fee > p_date
+    assert evaluated < 30  # the suffix only, not the excerpt again

@@ -29,6 +29,7 @@ from analyzer.eval.suite import (
     load_suite,
     parse_suite,
 )
+from analyzer.eval.windowfit import cross_validate_windows, fit_windows
 
 __all__ = [
     "THRESHOLD_DIRECTIONS",
@@ -55,7 +56,9 @@ __all__ = [
     "compare_runs",
     "compute_metrics",
     "cross_validate",
+    "cross_validate_windows",
     "default_run_dir",
+    "fit_windows",
     "junit_xml",
     "load_results",
     "load_suite",

@@ -1,6 +1,6 @@
 """The embedded model in-process: llama-cpp-python's ``Llama``, with yes/no answers read from one logit row.
 
-Why not the ``llama_cpp.server`` child process (``localmodel.LocalServer``): to return log-probabilities
+Why not the ``llama_cpp.server`` child process (the design until this round): to return log-probabilities
 the server must load the model with ``logits_all``, which keeps every prompt position's logits (151k
 floats each) and turns them into log-probabilities on every request. Measured here (2 cores): a
 16-token question suffix on a warm prefix took 1.3-3.3 s with ``top_logprobs`` and 0.4 s without, and
