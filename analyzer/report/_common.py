@@ -77,6 +77,9 @@ class FlagRow:
     turn: str
     sentence_id: str
     first: bool
+    reason: str = ""
+    """What the prospect did, on the flag's first row when it has quotes (the windows strategy names the
+    behaviour that scored, e.g. "asked for money, a fee or a gift for themselves")."""
 
 
 def flag_rows(report: Report) -> list[FlagRow]:
@@ -97,6 +100,7 @@ def flag_rows(report: Report) -> list[FlagRow]:
                     ev.turn_id,
                     ev.sentence_id,
                     i == 0,
+                    flag.rationale if i == 0 else "",
                 )
             )
     return rows

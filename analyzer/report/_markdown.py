@@ -58,6 +58,8 @@ def render_markdown(report: Report) -> str:
         lines += ["| category | severity | quote | speaker | time | turn |", "|---|---|---|---|---|---|"]
         for row in flag_rows(report):
             quote = f"“{_cell(row.quote)}”" if row.turn else _cell(row.quote)
+            if row.reason:
+                quote = f"{_cell(row.reason)}: {quote}"
             cat = row.category if row.first else ""
             sev = f"**{row.severity}**" if row.first and row.severity == "high" else (row.severity if row.first else "")
             lines.append(f"| {cat} | {sev} | {quote} | {_cell(row.speaker)} | {row.time} | {row.turn} |")

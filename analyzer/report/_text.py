@@ -70,7 +70,7 @@ def renderables(report: Report) -> list[RenderableType]:
             table.add_row(
                 Text(row.category) if row.first else "",
                 sev if row.first else "",
-                Text(f"“{row.quote}”" if row.turn else row.quote),
+                Text((f"{row.reason}: " if row.reason else "") + (f"“{row.quote}”" if row.turn else row.quote)),
                 Text(row.speaker),
                 row.time,
                 Text(row.turn),
