@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from analyzer.eval.folds import CrossValidation, run_folds
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
@@ -44,16 +45,27 @@ def _label(case: CaseResult, name: str) -> bool | None:
     return name in case.expected.flags
 
 
-def fit_windows(cases: Sequence[CaseResult], base: WindowTuning) -> WindowTuning:
-    """The tuning that best matches the labels of ``cases`` (see the module docstring)."""
+def fit_windows(
+    cases: Sequence[CaseResult],
+    base: WindowTuning,
+    *,
+    calibrate: Sequence[bool] = (False, True),
+    decoy: Sequence[float] = DECOY_GRID,
+    severity: bool = True,
+) -> WindowTuning:
+    """The tuning that best matches the labels of ``cases`` (see the module docstring).
+
+    ``calibrate`` and ``decoy`` are the options tried; ``severity=False`` keeps ``base``'s severity
+    threshold and margin (e.g. 1.01: every flag medium, ethics high) instead of fitting them.
+    """
     usable = [c for c in cases if c.runs and c.runs[0].windows and c.runs[0].error is None]
     if not usable:
         return base
     names = [*CATEGORIES, *SIGNALS]
     best: tuple[float, WindowTuning] | None = None
-    for calibrate in (False, True):
-        for decoy in sorted(DECOY_GRID, reverse=True):
-            trial = base.model_copy(update={"calibrate": calibrate, "decoy_threshold": decoy})
+    for cal in calibrate:
+        for veto in sorted(decoy, reverse=True):
+            trial = base.model_copy(update={"calibrate": cal, "decoy_threshold": veto})
             scores = [best_windows(c.runs[0].windows, trial) for c in usable]
             cut: dict[str, float] = {}
             f1s: list[float] = []
@@ -74,6 +86,8 @@ def fit_windows(cases: Sequence[CaseResult], base: WindowTuning) -> WindowTuning
                 best = (objective, trial.model_copy(update={"thresholds": cut}))
     assert best is not None
     tuning = best[1]
+    if not severity:
+        return tuning
     # Severity: over the flags these cut-offs raise where the label gives a severity.
     choice: tuple[float, float, float] | None = None  # (accuracy, threshold, -margin)
     for threshold in SEVERITY_GRID:
@@ -159,11 +173,14 @@ def cross_validate_windows(
     *,
     k: int = 5,
     seed: int = 0,
+    **fit_options: Any,
 ) -> CrossValidation:
-    """Out-of-fold figures of the windows combiner: fitted on K-1 folds, applied to the held-out one."""
+    """Out-of-fold figures of the windows combiner: fitted on K-1 folds, applied to the held-out one.
+
+    ``fit_options`` go to ``fit_windows`` (the levers ``evals/dev/levers.py`` switches on and off)."""
     return run_folds(
         cases,
-        lambda train: fit_windows(train, base),
+        lambda train: fit_windows(train, base, **fit_options),
         lambda c, t: redecide_windows(c, t, labels, transcripts.get(c.id)),
         k=k,
         seed=seed,

@@ -18,6 +18,8 @@ from recorded answers) decide a call the same way:
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from analyzer.extraction.findings import Evidence, Flag, GroundingStats, SignalFinding, WindowRecord
@@ -35,6 +37,19 @@ class WindowTuning(BaseModel):
     severity_threshold: float = Field(default=0.6, ge=0.0, le=1.01)
     low_margin: float = Field(default=0.0, ge=0.0, le=1.0)
     default_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    combiner: Literal["max", "noisy_or"] = Field(
+        default="max",
+        description="How a window's behaviour scores make its category score: the best one, or the noisy-or "
+        "1 - prod(1 - p) (several weak hits add up).",
+    )
+    skip: list[str] = Field(
+        default_factory=list, description="Behaviours ('category.behaviour') left out of the combination."
+    )
+    screen: list[str] = Field(
+        default_factory=list,
+        description="Categories/signals counted only in windows where the cue lexicon matched them (a cheap "
+        "first pass that decides where their questions matter).",
+    )
 
     def cutoff(self, name: str) -> float:
         """The cut-off in force for one category or signal."""
@@ -43,13 +58,11 @@ class WindowTuning(BaseModel):
 
 def behaviour_scores(record: WindowRecord, tuning: WindowTuning) -> dict[str, float]:
     """The window's behaviour scores after (optional) calibration against its own mean P(Yes)."""
-    if not tuning.calibrate or not record.scores:
-        return dict(record.scores)
-    bias = sum(record.scores.values()) / len(record.scores)
-    return {
-        k: (min(1.0, max(0.0, p - bias + 0.5)) if p >= tuning.calibration_floor else p)
-        for k, p in record.scores.items()
-    }
+    asked = {k: p for k, p in record.scores.items() if k not in tuning.skip}
+    if not tuning.calibrate or not asked:
+        return asked
+    bias = sum(asked.values()) / len(asked)
+    return {k: (min(1.0, max(0.0, p - bias + 0.5)) if p >= tuning.calibration_floor else p) for k, p in asked.items()}
 
 
 class Best(BaseModel):
@@ -67,11 +80,22 @@ def best_windows(records: list[WindowRecord], tuning: WindowTuning) -> dict[str,
     """Per category and signal, the window and behaviour with the highest score (decoys vetoed)."""
     out: dict[str, Best] = {}
     for rec in records:
-        scored = behaviour_scores(rec, tuning)
-        for key, p in scored.items():
+        per_name: dict[str, list[tuple[float, str]]] = {}
+        for key, p in behaviour_scores(rec, tuning).items():
             name, _, behaviour = key.partition(".")
+            per_name.setdefault(name, []).append((p, behaviour))
+        for name, hits in per_name.items():
             if name in CATEGORIES and rec.decoy.get(name, 0.0) >= tuning.decoy_threshold:
                 continue
+            if name in tuning.screen and name not in rec.cue_hits:
+                continue
+            top, behaviour = max(hits)
+            p = top
+            if tuning.combiner == "noisy_or":
+                miss = 1.0
+                for q, _ in hits:
+                    miss *= 1.0 - q
+                p = 1.0 - miss
             cur = out.get(name)
             if cur is None or p > cur.score:
                 out[name] = Best(

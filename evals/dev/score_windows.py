@@ -1,7 +1,8 @@
 """Records the ``windows`` strategy's answers on development calls, one JSON file per case, through the
 response cache (so a later ``walkaway eval --strategy windows`` over the same calls replays them).
 
-Usage: python evals/dev/score_windows.py OUT_DIR [CASE_ID ...]   (default: every case, writers interleaved)
+Usage: python evals/dev/score_windows.py OUT_DIR [CASE_ID ... | @FILE]   (default: every case, writers
+interleaved; given ids, or one id per line of FILE, are scored in the order given)
 Resumable: a case whose file exists is skipped. Used to pay the model's minutes once while the rest of the
 strategy (combiner, fitting) is written and retuned from the records.
 """
@@ -41,14 +42,13 @@ def order(cases: list[dict]) -> list[dict]:
 async def main() -> None:
     out_dir = Path(sys.argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    wanted = set(sys.argv[2:])
+    wanted = [a for arg in sys.argv[2:] for a in (Path(arg[1:]).read_text().split() if arg.startswith("@") else [arg])]
     suite = yaml.safe_load((ROOT / "evals/dev.yaml").read_text())
     settings = load_settings()
     chat = CachedChat(build_chat(settings, "local"), ResponseCache(settings.cache_path), namespace=CACHE_NAMESPACE)
     spec = load_window_spec()
-    for case in order(suite["cases"]):
-        if wanted and case["id"] not in wanted:
-            continue
+    by_id = {c["id"]: c for c in suite["cases"]}
+    for case in [by_id[i] for i in wanted] if wanted else order(suite["cases"]):
         target = out_dir / f"{case['id']}.json"
         if target.exists():
             continue
