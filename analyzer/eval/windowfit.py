@@ -23,7 +23,7 @@ from typing import Any
 from analyzer.eval.folds import CrossValidation, run_folds
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import Sample, _best
-from analyzer.extraction.combine import WindowTuning, best_windows, combine
+from analyzer.extraction.combine import WindowTuning, call_scores, combine, features
 from analyzer.extraction.findings import Findings
 from analyzer.rules import decide
 from analyzer.taxonomy import CATEGORIES, SIGNALS
@@ -66,7 +66,9 @@ def fit_windows(
     for cal in calibrate:
         for veto in sorted(decoy, reverse=True):
             trial = base.model_copy(update={"calibrate": cal, "decoy_threshold": veto})
-            scores = [best_windows(c.runs[0].windows, trial) for c in usable]
+            if trial.combiner == "logistic":
+                trial.weights = fit_logistic(usable, trial)
+            scores = [call_scores(c.runs[0].windows, trial) for c in usable]
             cut: dict[str, float] = {}
             f1s: list[float] = []
             for name in names:
@@ -107,6 +109,36 @@ def fit_windows(
                 choice = key
     assert choice is not None
     return tuning.model_copy(update={"severity_threshold": choice[1], "low_margin": -choice[2]})
+
+
+LOGISTIC_C = 0.5
+"""Inverse L2 strength of the logistic combiner: strong, because each fold trains on a few dozen calls."""
+
+
+def fit_logistic(cases: Sequence[CaseResult], tuning: WindowTuning) -> dict[str, dict[str, float]]:
+    """Per category/signal with at least 2 positive and 2 negative calls, a class-balanced L2 logistic
+    regression over ``combine.features`` (scikit-learn; the pipeline only evaluates the fitted weights)."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        from analyzer._errors import ConfigError
+
+        raise ConfigError("the logistic combiner is fitted with scikit-learn: install walkaway's 'dev' extra") from None
+    rows = [(c, features(c.runs[0].windows, tuning)) for c in cases]
+    out: dict[str, dict[str, float]] = {}
+    for name in (*CATEGORIES, *SIGNALS):
+        data = [(x.get(name, {}), _label(c, name)) for c, x in rows]
+        labelled = [(x, y) for x, y in data if y is not None]
+        positives = sum(1 for _, y in labelled if y)
+        if positives < 2 or len(labelled) - positives < 2:
+            continue
+        keys = sorted({k for x, _ in labelled for k in x})
+        model = LogisticRegression(C=LOGISTIC_C, class_weight="balanced", max_iter=2000)
+        model.fit([[x.get(k, 0.0) for k in keys] for x, _ in labelled], [int(bool(y)) for _, y in labelled])
+        weights = {k: round(float(w), 4) for k, w in zip(keys, model.coef_[0], strict=True)}
+        weights["bias"] = round(float(model.intercept_[0]), 4)
+        out[name] = weights
+    return out
 
 
 def redecide_windows(

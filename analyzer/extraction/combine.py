@@ -18,6 +18,7 @@ from recorded answers) decide a call the same way:
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -37,10 +38,17 @@ class WindowTuning(BaseModel):
     severity_threshold: float = Field(default=0.6, ge=0.0, le=1.01)
     low_margin: float = Field(default=0.0, ge=0.0, le=1.0)
     default_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
-    combiner: Literal["max", "noisy_or"] = Field(
+    combiner: Literal["max", "noisy_or", "logistic"] = Field(
         default="max",
-        description="How a window's behaviour scores make its category score: the best one, or the noisy-or "
-        "1 - prod(1 - p) (several weak hits add up).",
+        description="How behaviour scores make a category's call score: the best one ('max'), the noisy-or "
+        "1 - prod(1 - p) per window ('noisy_or'), or a regularised logistic model over the call's features "
+        "('logistic': see `weights`; the best window under 'max' still gives evidence and severity).",
+    )
+    weights: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Logistic combiner, per category/signal: weight per feature ('b:<behaviour>' = that "
+        "behaviour's best score in any window, 'spread' = highest minus lowest of those, 'cue' = 1 when the "
+        "lexicon matched in some window) and 'bias'. A name without weights falls back to 'max'.",
     )
     skip: list[str] = Field(
         default_factory=list, description="Behaviours ('category.behaviour') left out of the combination."
@@ -109,6 +117,43 @@ def best_windows(records: list[WindowRecord], tuning: WindowTuning) -> dict[str,
     return out
 
 
+def features(records: list[WindowRecord], tuning: WindowTuning) -> dict[str, dict[str, float]]:
+    """Per category/signal, the logistic combiner's inputs over the whole call (decoys vetoed)."""
+    best: dict[str, dict[str, float]] = {}
+    cue: set[str] = set()
+    for rec in records:
+        cue.update(rec.cue_hits)
+        for key, p in behaviour_scores(rec, tuning).items():
+            name, _, behaviour = key.partition(".")
+            if name in CATEGORIES and rec.decoy.get(name, 0.0) >= tuning.decoy_threshold:
+                continue
+            row = best.setdefault(name, {})
+            row[f"b:{behaviour}"] = max(row.get(f"b:{behaviour}", 0.0), p)
+    out: dict[str, dict[str, float]] = {}
+    for name, row in best.items():
+        values = list(row.values())
+        out[name] = {**row, "spread": max(values) - min(values), "cue": 1.0 if name in cue else 0.0}
+    return out
+
+
+def logistic(weights: dict[str, float], x: dict[str, float]) -> float:
+    """sigmoid(bias + sum of weight x feature); a feature the call lacks counts 0."""
+    z = weights.get("bias", 0.0) + sum(w * x.get(f, 0.0) for f, w in weights.items() if f != "bias")
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def call_scores(records: list[WindowRecord], tuning: WindowTuning) -> dict[str, Best]:
+    """``best_windows``, with each score replaced by the logistic model's where the tuning has weights."""
+    best = best_windows(records, tuning)
+    if tuning.combiner != "logistic" or not tuning.weights:
+        return best
+    x = features(records, tuning)
+    for name, b in best.items():
+        if name in tuning.weights and name in x:
+            best[name] = b.model_copy(update={"score": round(logistic(tuning.weights[name], x[name]), 4)})
+    return best
+
+
 def combine(
     records: list[WindowRecord],
     tuning: WindowTuning,
@@ -123,7 +168,7 @@ def combine(
     """
     stats = stats if stats is not None else GroundingStats()
     index = transcript.sentence_index() if transcript is not None else {}
-    best = best_windows(records, tuning)
+    best = call_scores(records, tuning)
     flags: list[Flag] = []
     signals: list[SignalFinding] = []
 

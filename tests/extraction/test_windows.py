@@ -192,3 +192,35 @@ def test_fitting_learns_cut_offs_and_severity_from_labels_and_applies_them_out_o
     # and every ethics flag is found.
     assert cv.out_of_fold.macro_f1 == 1.0
     assert cv.out_of_fold.ethics_recall == 1.0
+
+
+def test_the_logistic_combiner_weighs_an_informative_behaviour_over_a_noisy_one() -> None:
+    pytest.importorskip("sklearn")
+    from analyzer.eval.windowfit import fit_logistic
+    from analyzer.extraction.combine import call_scores
+
+    cases = []
+    for i in range(24):
+        present = i % 3 == 0
+        informative = 0.8 if present else 0.3
+        noisy = 0.9 if i % 2 == 0 else 0.2  # unrelated to the label
+        rec = _record(0, {"ethics.personal_payment": informative + i / 1000, "ethics.falsify_records": noisy})
+        cases.append(
+            CaseResult(
+                id=f"c{i}",
+                writer=f"w{i % 5}",
+                transcript="missing.txt",
+                expected=Expected(verdict="walk_away" if present else "pursue", flags=["ethics"] if present else []),
+                runs=[CaseRun(repeat=0, verdict="pursue", windows=[rec], strategy="windows")],
+            )
+        )
+    tuning = WindowTuning(calibrate=False, combiner="logistic", decoy_threshold=1.01)
+    weights = fit_logistic(cases, tuning)["ethics"]
+    assert weights["b:personal_payment"] > 2 * abs(weights["b:falsify_records"])
+    tuning.weights = {"ethics": weights}
+    scores = [call_scores(c.runs[0].windows, tuning)["ethics"].score for c in cases]
+    positives = [s for s, c in zip(scores, cases, strict=True) if c.expected.flags]
+    negatives = [s for s, c in zip(scores, cases, strict=True) if not c.expected.flags]
+    assert min(positives) > max(negatives)  # the noisy behaviour's 0.9 no longer decides
+    fitted = fit_windows(cases, tuning.model_copy(update={"weights": {}}), calibrate=(False,))
+    assert "ethics" in fitted.weights and fitted.combiner == "logistic"
