@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from analyzer.rules import ICP, Policy
 
 LLM_BACKENDS = ("local", "openai", "fake", "naive")
+progress = logging.getLogger("walkaway.progress")
+"""Progress of one analysis (loading the model, chunk or window i of n), at INFO: `walkaway analyze` shows it
+on a terminal's stderr; library users attach a handler if they want it."""
 _caches: dict[Path, ResponseCache] = {}
 _chats: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop | None, ChatModel]] = {}
 
@@ -65,9 +69,12 @@ class _LazyLocalChat:
             from analyzer.extraction.backends.llamacpp import get_local_chat
 
             s = self._settings
+            progress.info("loading the embedded model (1.1 GB, once per process)...")
+            started = time.perf_counter()
             self._inner = await asyncio.to_thread(
                 get_local_chat, model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads
             )
+            progress.info("model loaded in %.1f s", time.perf_counter() - started)
         return self._inner
 
     async def complete(
@@ -198,6 +205,7 @@ async def extract_findings(
             )
         )
         cue_hits |= result.cue_hits
+        progress.info("chunk %d of %d: %d questions answered", chunk.index + 1, len(chunks), result.calls)
         for name, p in result.scores.items():
             scores[name] = max(scores.get(name, 0.0), round(p, 4))
         f, s = ground(transcript, result.findings, stats)

@@ -80,6 +80,7 @@ def command(
     from analyzer.rules import load_icp
 
     settings = load_settings(backend=backend, model=model, redact=redact, strategy=strategy)
+    show_progress()
     redaction_notice(settings, backend or settings.resolved_backend())
     report = analyze(
         file,
@@ -108,3 +109,20 @@ def redaction_notice(settings: Settings, backend: str) -> None:
             f"placeholders before the call is sent to {host}; --no-redact sends it as is",
             err=True,
         )
+
+
+def show_progress() -> None:
+    """Progress lines (loading the model, chunk i of n) on stderr when it is a terminal: a model run takes
+    a minute and should not look hung. Pipes and CI logs stay clean."""
+    import logging
+    import sys
+
+    if not sys.stderr.isatty():
+        return
+    log = logging.getLogger("walkaway.progress")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("walkaway: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

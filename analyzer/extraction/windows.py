@@ -16,6 +16,7 @@ flag or a severity here; ``combine.combine`` turns the answers into flags and si
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -362,6 +363,9 @@ async def extract_windows(
             errors.append(exc)
             continue
         records.append(record)
+        logging.getLogger("walkaway.progress").info(
+            "window %d of %d: %d questions answered", w.index + 1, len(windows), cost.calls
+        )
         usage.add(
             Usage(
                 calls=cost.calls,

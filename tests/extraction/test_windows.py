@@ -224,3 +224,13 @@ def test_the_logistic_combiner_weighs_an_informative_behaviour_over_a_noisy_one(
     assert min(positives) > max(negatives)  # the noisy behaviour's 0.9 no longer decides
     fitted = fit_windows(cases, tuning.model_copy(update={"weights": {}}), calibrate=(False,))
     assert "ethics" in fitted.weights and fitted.combiner == "logistic"
+
+
+def test_progress_is_logged_per_window(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    spec = load_window_spec()
+    with caplog.at_level(logging.INFO, logger="walkaway.progress"):
+        findings = asyncio.run(extract_windows(CALL, FakeChat(), spec=spec, budget_tokens=260))
+    lines = [r.getMessage() for r in caplog.records if r.name == "walkaway.progress"]
+    assert lines and lines[-1].startswith(f"window {findings.chunks_total} of {findings.chunks_total}:")
