@@ -79,10 +79,13 @@ def fit_windows(
                         samples.append((sc[name].score if name in sc else 0.0, False, label))
                 if not samples:
                     continue
+                if not any(y for *_, y in samples):
+                    # Nothing to find in these calls: never raise it (any cut-off scores F1 0 here).
+                    cut[name] = 1.01
+                    continue
                 f1, t = _best(samples, 0.0)
                 cut[name] = round(min(1.0, max(0.0, t)), 4)
-                if any(y for *_, y in samples):
-                    f1s.append(f1)
+                f1s.append(f1)
             objective = sum(f1s) / len(f1s) if f1s else 0.0
             if best is None or objective > best[0] + 1e-9:
                 best = (objective, trial.model_copy(update={"thresholds": cut}))
