@@ -94,3 +94,22 @@ def test_explain_bad_report_is_exit_2_with_one_line(tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and "not a JSON report" in result.output
     assert "Traceback" not in result.output
+
+
+def test_explain_combiner_prints_the_windows_cut_offs_and_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from analyzer.extraction.prompts import shipped_prompts_dir
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(shipped_prompts_dir(), prompts)
+    (prompts / "windows-thresholds.yaml").write_text(
+        "combiner: logistic\nthresholds: {ethics: 0.42}\nweights: {ethics: {b:personal_payment: 3.5, bias: -2.0}}\n"
+    )
+    monkeypatch.setenv("WALKAWAY_PROMPTS_DIR", str(prompts))
+    result = CliRunner().invoke(cli, ["explain", "--combiner"])
+    assert result.exit_code == 0, result.output
+    assert "0.420" in result.output and "b:personal_payment +3.50" in result.output
+    assert CliRunner().invoke(cli, ["explain"]).exit_code == 2  # neither a report nor --combiner
