@@ -59,6 +59,12 @@ class WindowTuning(BaseModel):
         "first pass that decides where their questions matter).",
     )
 
+    def asks(self, key: str, cue_hits: list[str] | set[str]) -> bool:
+        """Whether behaviour ``key`` ('category.behaviour') is asked of a window where ``cue_hits`` matched:
+        not when it is skipped, nor when its name is screened and the lexicon did not match it there."""
+        name = key.split(".", 1)[0]
+        return key not in self.skip and (name not in self.screen or name in cue_hits)
+
     def cutoff(self, name: str) -> float:
         """The cut-off in force for one category or signal."""
         return self.thresholds.get(name, self.default_threshold)
@@ -66,7 +72,7 @@ class WindowTuning(BaseModel):
 
 def behaviour_scores(record: WindowRecord, tuning: WindowTuning) -> dict[str, float]:
     """The window's behaviour scores after (optional) calibration against its own mean P(Yes)."""
-    asked = {k: p for k, p in record.scores.items() if k not in tuning.skip}
+    asked = {k: p for k, p in record.scores.items() if tuning.asks(k, record.cue_hits)}
     if not tuning.calibrate or not asked:
         return asked
     bias = sum(asked.values()) / len(asked)

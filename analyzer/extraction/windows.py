@@ -267,7 +267,10 @@ class WindowExtractor:
         cost = WindowCost()
         record = WindowRecord(index=window.index, sentence_ids=window.prospect_ids, cue_hits=sorted(cue_hits or ()))
         first = True
+        hits = set(cue_hits or ())
         for name, b in self.spec.questions():
+            if not self.spec.tuning.asks(f"{name}.{b.id}", hits):
+                continue  # a lever fitted out-of-fold (evals/dev/levers.py) says this question is not worth asking
             result = await self._ask(window, f"Question: {b.question}\nAnswer Yes or No.", cost, first)
             first = False
             p = yes_probability(result)
@@ -276,6 +279,8 @@ class WindowExtractor:
         labels = self.spec.labels()
         for name in (*self.spec.flags, *self.spec.signals):
             keys = [k for k in record.scores if k.split(".", 1)[0] == name]
+            if not keys:
+                continue
             top = max(keys, key=lambda k: record.scores[k])
             if record.scores[top] < floor:
                 continue

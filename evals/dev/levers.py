@@ -54,10 +54,7 @@ def asked_share(cases: list[CaseResult], tuning: WindowTuning) -> float:
         for rec in c.runs[0].windows:
             for key in rec.scores:
                 total += 1
-                name = key.split(".", 1)[0]
-                if key in tuning.skip or (name in tuning.screen and name not in rec.cue_hits):
-                    continue
-                kept += 1
+                kept += tuning.asks(key, rec.cue_hits)
     return kept / total if total else 0.0
 
 

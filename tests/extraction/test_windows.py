@@ -234,3 +234,15 @@ def test_progress_is_logged_per_window(caplog: pytest.LogCaptureFixture) -> None
         findings = asyncio.run(extract_windows(CALL, FakeChat(), spec=spec, budget_tokens=260))
     lines = [r.getMessage() for r in caplog.records if r.name == "walkaway.progress"]
     assert lines and lines[-1].startswith(f"window {findings.chunks_total} of {findings.chunks_total}:")
+
+
+def test_skipped_and_screened_behaviours_are_not_asked() -> None:
+    spec = load_window_spec()
+    spec = spec.model_copy(update={"tuning": WindowTuning(skip=["ethics.harmful_use"], screen=["budget"])})
+    window = plan_windows(CALL)[0]
+    chat = FakeChat()
+    record, _ = asyncio.run(WindowExtractor(chat, spec).run(window, cue_hits=set()))
+    assert "ethics.harmful_use" not in record.scores
+    assert not any(k.startswith("budget.") for k in record.scores)  # screened, and no budget cue here
+    record, _ = asyncio.run(WindowExtractor(FakeChat(), spec).run(window, cue_hits={"budget"}))
+    assert any(k.startswith("budget.") for k in record.scores)
