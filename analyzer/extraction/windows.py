@@ -16,6 +16,7 @@ flag or a severity here; ``combine.combine`` turns the answers into flags and si
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -111,8 +112,6 @@ def _load(folder: Path) -> WindowSpec:
                 if p
             )
         )
-    import hashlib
-
     spec.version_id = f"{spec.version}-{hashlib.sha256((raw + chr(0) + traw).encode()).hexdigest()[:10]}"
     return spec
 
@@ -137,10 +136,6 @@ class Window:
     def prospect_ids(self) -> list[str]:
         """Sentence ids of the prospect-side sentences."""
         return [self.numbers[n] for n in self.prospect]
-
-
-def _words(turn: Turn) -> int:
-    return len(turn.text.split())
 
 
 def plan_windows(
