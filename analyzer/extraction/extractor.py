@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from analyzer._errors import ExtractionError
 from analyzer.chunking import Chunk
-from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_probability
+from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_score
 from analyzer.extraction.prompts import Prompts, Question
 from analyzer.taxonomy import CATEGORIES, SEVERITIES, SIGNALS, Category, Severity, Signal
 from analyzer.tokens import count_tokens
@@ -215,8 +215,7 @@ class ChunkExtractor:
                 suffix = messages[-1]["content"].rsplit("</transcript>", 1)[-1]
                 prefix["tokens"] = max(0, result.prompt_tokens - count_tokens(suffix) - _TEMPLATE_TAIL_TOKENS)
             self._account(out, result, messages, prefix["tokens"] if i > 0 else 0)
-            p = yes_probability(result)
-            return kind, name, q, (0.0 if p is None else p)
+            return kind, name, q, yes_score(result, name)
 
         if self.chat.sequential:
             scored = [await score(i, *q) for i, q in enumerate(questions)]

@@ -29,7 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analyzer._errors import ConfigError
-from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_probability
+from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_score
 from analyzer.extraction.combine import WindowTuning
 from analyzer.extraction.findings import Findings, WindowRecord
 from analyzer.taxonomy import CATEGORIES, SIGNALS
@@ -268,8 +268,7 @@ class WindowExtractor:
                 continue  # a lever fitted out-of-fold (evals/dev/levers.py) says this question is not worth asking
             result = await self._ask(window, f"Question: {b.question}\nAnswer Yes or No.", cost, first)
             first = False
-            p = yes_probability(result)
-            record.scores[f"{name}.{b.id}"] = round(0.0 if p is None else p, 4)
+            record.scores[f"{name}.{b.id}"] = round(yes_score(result, f"{name}.{b.id}"), 4)
         floor = self.spec.candidate_floor
         labels = self.spec.labels()
         for name in (*self.spec.flags, *self.spec.signals):
@@ -281,17 +280,13 @@ class WindowExtractor:
                 continue
             said = f"A reader thinks the prospect {labels[top]}."
             if name in self.spec.flags:
-                p = yes_probability(
-                    await self._ask(window, f"{said}\nQuestion: {self.spec.decoy}\nAnswer Yes or No.", cost, first)
-                )
-                record.decoy[name] = round(0.0 if p is None else p, 4)
+                result = await self._ask(window, f"{said}\nQuestion: {self.spec.decoy}\nAnswer Yes or No.", cost, first)
+                record.decoy[name] = round(yes_score(result, f"{name} decoy"), 4)
                 if name != "ethics":  # always high by the labelling guide: no question to ask
-                    p = yes_probability(
-                        await self._ask(
-                            window, f"{said}\nQuestion: {self.spec.severity}\nAnswer Yes or No.", cost, first
-                        )
+                    result = await self._ask(
+                        window, f"{said}\nQuestion: {self.spec.severity}\nAnswer Yes or No.", cost, first
                     )
-                    record.severity[name] = round(0.0 if p is None else p, 4)
+                    record.severity[name] = round(yes_score(result, f"{name} severity"), 4)
             record.located[name] = await self._locate(window, said, cost)
         cost.seconds = time.perf_counter() - started
         cost.per_window.append(cost.seconds)

@@ -208,3 +208,11 @@ def test_the_manifest_names_unfocused_questions(tmp_path) -> None:  # type: igno
     manifest.write_text(text.replace("unfocused: [authority, prospect_declined]", "unfocused: [fit]"))
     loaded = load_prompts(folder)
     assert not loaded.questions["fit"].focus and loaded.questions["budget"].focus
+
+
+async def test_an_endpoint_without_logprobs_fails_the_chunk_instead_of_answering_no() -> None:
+    chat = FakeChat(responder=lambda messages, schema: ChatResult(text="I think so"))
+    with pytest.raises(ExtractionError, match="returned no log-probabilities"):
+        await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
+    # A plain "Yes"/"No" without log-probabilities still reads as 1 / 0 (a hosted model that answers).
+    assert yes_probability(ChatResult(text="Yes.")) == 1.0

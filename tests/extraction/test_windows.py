@@ -246,3 +246,10 @@ def test_skipped_and_screened_behaviours_are_not_asked() -> None:
     assert not any(k.startswith("budget.") for k in record.scores)  # screened, and no budget cue here
     record, _ = asyncio.run(WindowExtractor(FakeChat(), spec).run(window, cue_hits={"budget"}))
     assert any(k.startswith("budget.") for k in record.scores)
+
+
+def test_an_answer_without_logprobs_or_yes_no_fails_the_window_instead_of_scoring_no() -> None:
+    spec = load_window_spec()
+    chat = FakeChat(responder=lambda messages, schema: ChatResult(text="Maybe"))
+    with pytest.raises(Exception, match="returned no log-probabilities"):
+        asyncio.run(extract_windows(CALL, chat, spec=spec, budget_tokens=260))

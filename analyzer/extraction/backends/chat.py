@@ -59,6 +59,25 @@ class ChatModel(Protocol):
         ...
 
 
+def yes_score(result: ChatResult, question: str) -> float:
+    """``yes_probability``, where an answer with no log-probabilities and no Yes/No is an error, not a No.
+
+    An endpoint that returns no log-probabilities must not turn every question into a silent "No" and a
+    report that claims to be complete; the chunk (or window) fails instead and the report says so.
+    """
+    p = yes_probability(result)
+    if p is not None:
+        return p
+    if result.top_logprobs:
+        return 0.0  # neither Yes nor No among the likeliest tokens: the model does not lean Yes
+    from analyzer._errors import ExtractionError
+
+    raise ExtractionError(
+        f"the model answered {result.text[:40]!r} to the yes/no question {question!r} and returned no "
+        "log-probabilities, which the yes/no strategies need; use an endpoint that returns logprobs"
+    )
+
+
 def yes_probability(result: ChatResult) -> float | None:
     """P(yes) / (P(yes) + P(no)) over the first token's alternatives, or None when neither appears.
 
