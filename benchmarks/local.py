@@ -8,7 +8,9 @@ joining the three long core calls, since no single call that long exists in the 
 
 * wall seconds, model calls, prompt tokens the model evaluated (its own count: tokens passed to
   ``llama_decode`` after the reused KV-cache prefix), generated tokens;
-* ``evaluated / transcript``: evaluated prompt tokens over the transcript's own tokens (model tokenizer);
+* ``evaluated / transcript``: evaluated prompt tokens over the transcript's own tokens (model tokenizer),
+  and ``prefix / transcript``: the same without the question suffixes, i.e. transcript plus instructions
+  as evaluated (1.0 would be every transcript token once and no instructions);
 * the floor: (transcript tokens + every request's question suffix) / prompt speed + generated tokens /
   generation speed, with both speeds measured in the same run on the same machine, and wall / floor;
 * non-LLM share: wall time spent outside model calls.
@@ -136,6 +138,7 @@ async def bench(
         "evaluated": model.tokens_evaluated - before,
         "transcript_tokens": transcript_tokens,
         "generated": generated,
+        "suffix_tokens": recorder.suffix_tokens,
         "floor_s": floor,
         "non_llm": max(0.0, wall - recorder.model_seconds) / wall if wall else 0.0,
         "verdict": report.verdict,
@@ -156,6 +159,7 @@ def main() -> None:
     )
     header = (
         f"{'call':44} {'words':>6} {'wall s':>7} {'calls':>5} {'evaluated':>9} {'eval/transcript':>15} "
+        f"{'prefix/transcript':>17} "
         f"{'generated':>9} {'floor s':>7} {'wall/floor':>10} {'non-LLM':>7}"
     )
     print(header)
@@ -165,7 +169,9 @@ def main() -> None:
             r = asyncio.run(bench(path, args.strategy, model, measured))
             print(
                 f"{r['call'][:44]:44} {r['words']:6d} {r['wall_s']:7.1f} {r['calls']:5d} {r['evaluated']:9d} "
-                f"{r['evaluated'] / r['transcript_tokens']:15.2f} {r['generated']:9d} {r['floor_s']:7.1f} "
+                f"{r['evaluated'] / r['transcript_tokens']:15.2f} "
+                f"{(r['evaluated'] - r['suffix_tokens']) / r['transcript_tokens']:17.2f} "
+                f"{r['generated']:9d} {r['floor_s']:7.1f} "
                 f"{r['wall_s'] / r['floor_s']:10.2f} {r['non_llm']:7.1%}",
                 flush=True,
             )
