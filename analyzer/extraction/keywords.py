@@ -455,7 +455,10 @@ def _units(transcript: Transcript) -> list[tuple[Turn, str, str]]:
     for turn in transcript.turns:
         if turn.role == "seller":
             continue
-        if turn.sentences:
+        if turn.sentences and not _INJECTION.search(turn.text):
+            # The common case, checked once per turn: no sentence of it can address the analyzer.
+            out.extend((turn, s.id, s.text) for s in turn.sentences)
+        elif turn.sentences:
             out.extend((turn, s.id, s.text) for s in turn.sentences if not _INJECTION.search(s.text))
         elif turn.text.strip() and not _INJECTION.search(turn.text):
             out.append((turn, turn.id, turn.text))
@@ -487,6 +490,13 @@ _ANY_CUE: dict[str, re.Pattern[str]] = {
     for label, cues in (*FLAG_CUES.items(), *SIGNAL_CUES.items())
 }
 
+_ANY_LABEL = re.compile("|".join(f"(?:{p.pattern})" for p in _ANY_CUE.values()))
+"""Every cue of every label: one search rules out the many sentences that match nothing."""
+
+MAX_CITED = 5
+"""Sentences cited per keyword flag or signal (the strongest first): a cue said forty times in a long call
+is one finding, and a report quoting all forty hides the one that matters."""
+
 CueHits = dict[str, list[tuple[Turn, str, str, Cue]]]
 """Every label -> the (turn, sentence id, text, strongest matching cue) hits, in transcript order."""
 
@@ -498,6 +508,8 @@ def scan_cues(transcript: Transcript) -> CueHits:
     lexicon: dict[str, tuple[Cue, ...]] = dict((*FLAG_CUES.items(), *SIGNAL_CUES.items()))
     for turn, sid, text in _units(transcript):
         norm = text.translate(_APOSTROPHES).lower()
+        if not _ANY_LABEL.search(norm):
+            continue
         for label, cues in lexicon.items():
             # One search of the label's cues together rules most sentences out (a cue can only match
             # where their union does); per-cue matching with negations runs only on the rest.
@@ -524,6 +536,12 @@ def _evidence(turn: Turn, sid: str, text: str) -> Evidence:
     )
 
 
+def _strongest(found: list[tuple[Turn, str, str, Cue]]) -> list[tuple[Turn, str, str, Cue]]:
+    """At most MAX_CITED hits: the most severe cues first, then in transcript order."""
+    ranked = sorted(range(len(found)), key=lambda i: (-SEVERITY_RANK[found[i][3].severity], i))[:MAX_CITED]
+    return [found[i] for i in sorted(ranked)]
+
+
 def extract_keywords(transcript: Transcript) -> Findings:
     """Deterministic findings from cue phrases: one flag per category with a match (severity = the highest
     matched cue's), one signal finding per signal with a match, each citing the matched sentences."""
@@ -542,14 +560,14 @@ def extract_keywords(transcript: Transcript) -> Findings:
                 # More independent sentences make a flag likelier; capped below certainty.
                 score=min(0.95, 0.5 + 0.15 * len(found)),
                 rationale="cue phrases: " + ", ".join(cue_names),
-                evidence=[_evidence(t, sid, text) for t, sid, text, _ in found],
+                evidence=[_evidence(t, sid, text) for t, sid, text, _ in _strongest(found)],
             )
         )
     signals = [
         SignalFinding(
             signal=signal,
             score=min(0.95, 0.5 + 0.15 * len(hits[signal])),
-            evidence=[_evidence(t, sid, text) for t, sid, text, _ in hits[signal]],
+            evidence=[_evidence(t, sid, text) for t, sid, text, _ in _strongest(hits[signal])],
         )
         for signal in SIGNALS
         if hits[signal]
@@ -587,7 +605,7 @@ def raise_severity_from_cues(flags: list[Flag], hits: CueHits) -> list[Flag]:
             continue
         strongest = [(t, sid, text, c) for t, sid, text, c in found if c.severity == top]
         have = {e.sentence_id for e in flag.evidence}
-        extra = [_evidence(t, sid, text) for t, sid, text, _ in strongest if sid not in have]
+        extra = [_evidence(t, sid, text) for t, sid, text, _ in _strongest(strongest) if sid not in have]
         names = ", ".join(dict.fromkeys(c.name for *_, c in strongest))
         rationale = f"{flag.rationale} (severity {top}: the prospect said {names})".strip()
         out.append(
