@@ -58,6 +58,17 @@ def asked_share(cases: list[CaseResult], tuning: WindowTuning) -> float:
     return kept / total if total else 0.0
 
 
+def _windows(cases: list[CaseResult]) -> int:
+    return sum(len(c.runs[0].windows) for c in cases)
+
+
+def _min_words(case: CaseResult, words: dict[str, int], n: int) -> CaseResult:
+    """The case as if windows whose prospect side says fewer than ``n`` words had not been asked."""
+    run = case.runs[0]
+    kept = [w for w in run.windows if sum(words.get(s, 0) for s in w.sentence_ids) >= n]
+    return case.model_copy(update={"runs": [run.model_copy(update={"windows": kept})]})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", type=Path)
@@ -79,15 +90,23 @@ def main() -> None:
         f"{'variant':54} {'verdict':>7} {'macroF1':>7} {'ethicsR':>7} {'ethFWA':>6} {'evid':>5} {'sev':>5} "
         f"{'questions':>9}"
     )
-    for name, fields, options in variants(questions):
+    words = {
+        c.id: {s.id: len(s.text.split()) for turn in t.turns for s in turn.sentences}
+        for c in cases
+        if (t := transcripts.get(c.id)) is not None
+    }
+    runs: list[tuple[str, dict[str, Any], dict[str, Any], int]] = [(*v, 0) for v in variants(questions)]
+    runs += [(f"only windows with >= {n} prospect words", {}, {}, n) for n in (20, 40)]
+    for name, fields, options, min_words in runs:
         base = spec.tuning.model_copy(update=fields)
-        cv = cross_validate_windows(cases, base, spec.labels(), transcripts, k=args.folds, **options)
+        subset = [_min_words(c, words.get(c.id, {}), min_words) for c in cases] if min_words else cases
+        cv = cross_validate_windows(subset, base, spec.labels(), transcripts, k=args.folds, **options)
         m = cv.out_of_fold
 
         def f(x: float | None) -> str:
             return "-" if x is None else f"{x:.3f}"
 
-        share = asked_share(cases, base)
+        share = asked_share(subset, base) * _windows(subset) / _windows(cases)
         print(
             f"{name[:54]:54} {f(m.verdict_accuracy):>7} {f(m.macro_f1):>7} {f(m.ethics_recall):>7} "
             f"{m.ethics_false_walk_away:>6} {f(m.evidence_hit_rate):>5} {f(m.severity_accuracy):>5} {share:9.2f}"
