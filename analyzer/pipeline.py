@@ -328,7 +328,8 @@ async def analyze_async(
         if cache_on:
             # Not keyed on the prompt version: the messages already hold every prompt's text, so a prompt
             # round that edits one question re-asks only that question (see cache.py).
-            chat = CachedChat(chat, _cache(settings), namespace=CACHE_NAMESPACE)
+            endpoint = settings.base_url if chat.backend == "openai" else None
+            chat = CachedChat(chat, _cache(settings), namespace=CACHE_NAMESPACE, endpoint=endpoint)
         if name == "naive":
             from analyzer.extraction.naive import extract_naive
 

@@ -70,8 +70,11 @@ class ResponseCache:
 class CachedChat:
     """Wraps a ChatModel so identical requests are answered from the cache."""
 
-    def __init__(self, inner: ChatModel, cache: ResponseCache, *, namespace: str) -> None:
+    def __init__(self, inner: ChatModel, cache: ResponseCache, *, namespace: str, endpoint: str | None = None) -> None:
         self.inner = inner
+        # Two endpoints serving the same model name (a proxy, a fine-tune behind the same alias) must not
+        # share answers. The embedded model has no endpoint, so its keys are unchanged.
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
         self.cache = cache
         self.namespace = namespace
         self.backend = inner.backend
@@ -83,18 +86,18 @@ class CachedChat:
         self, messages: Sequence[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None
     ) -> str:
         """Stable key of one request."""
-        payload = json.dumps(
-            {
-                "ns": self.namespace,
-                "backend": self.backend,
-                "model": self.model,
-                "messages": list(messages),
-                "max_tokens": max_tokens,
-                "top_logprobs": top_logprobs,
-                "schema": schema,
-            },
-            sort_keys=True,
-        )
+        fields: dict[str, Any] = {
+            "ns": self.namespace,
+            "backend": self.backend,
+            "model": self.model,
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "top_logprobs": top_logprobs,
+            "schema": schema,
+        }
+        if self.endpoint:
+            fields["endpoint"] = self.endpoint
+        payload = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
     async def complete(

@@ -70,3 +70,18 @@ async def test_cache_answers_repeat_requests_without_the_model(tmp_path) -> None
     other_ns = CachedChat(inner, ResponseCache(tmp_path / "c.sqlite3"), namespace="v2")
     await other_ns.complete(msgs, max_tokens=1, top_logprobs=5)
     assert len(inner.calls) == 2  # another namespace (cache format) never reuses old answers
+
+
+async def test_two_endpoints_serving_one_model_name_do_not_share_answers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    inner = FakeChat(["Yes", "No", "No"])
+    cache = ResponseCache(tmp_path / "c.sqlite3")
+    msgs = [{"role": "user", "content": "q"}]
+    a = CachedChat(inner, cache, namespace="v1", endpoint="http://127.0.0.1:1/v1/")
+    b = CachedChat(inner, cache, namespace="v1", endpoint="http://127.0.0.1:2/v1")
+    await a.complete(msgs, max_tokens=1, top_logprobs=5)
+    assert not (await b.complete(msgs, max_tokens=1, top_logprobs=5)).from_cache
+    # The same endpoint (trailing slash or not) does share; no endpoint keeps the embedded model's keys.
+    same = CachedChat(inner, cache, namespace="v1", endpoint="http://127.0.0.1:1/v1")
+    assert (await same.complete(msgs, max_tokens=1, top_logprobs=5)).from_cache
+    local = CachedChat(inner, cache, namespace="v1")
+    assert local.key(msgs, 1, 5, None) != a.key(msgs, 1, 5, None)
