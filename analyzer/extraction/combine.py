@@ -14,6 +14,12 @@ from recorded answers) decide a call the same way:
 - severity comes from the model: ``high`` when the severity answer on that window reaches
   ``severity_threshold`` (ethics is always high, by the labelling guide), else ``medium``; ``low`` when
   the score passed the cut-off by less than ``low_margin``.
+
+Levers measured out-of-fold by ``evals/dev/levers.py`` (evals/README.md): ``noisy_or`` instead of the
+best behaviour; a ``logistic`` combiner whose per-category weights over the behaviours' best scores,
+their spread and the lexicon's hit replace the call score (the best window still gives evidence and
+severity); behaviours left out (``skip``) and categories asked only where the lexicon matched
+(``screen``), which the extractor then does not ask at all.
 """
 
 from __future__ import annotations
@@ -100,8 +106,6 @@ def best_windows(records: list[WindowRecord], tuning: WindowTuning) -> dict[str,
             per_name.setdefault(name, []).append((p, behaviour))
         for name, hits in per_name.items():
             if name in CATEGORIES and rec.decoy.get(name, 0.0) >= tuning.decoy_threshold:
-                continue
-            if name in tuning.screen and name not in rec.cue_hits:
                 continue
             top, behaviour = max(hits)
             p = top
