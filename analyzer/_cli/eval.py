@@ -242,6 +242,12 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
     help="Take each case's writer (and labels) from this suite, e.g. for a run recorded before writers were.",
 )
 @click.option("--json", "as_json", is_flag=True, help="With --folds: print the cross-validation as JSON.")
+@click.option(
+    "--combiner",
+    type=click.Choice(["max", "noisy_or", "logistic"]),
+    default=None,
+    help="Windows runs: the combiner to fit (default: the one in prompts/windows-thresholds.yaml).",
+)
 def tune_command(
     runs: tuple[Path, ...],
     write_to: Path | None,
@@ -250,6 +256,7 @@ def tune_command(
     seed: int,
     suite_path: Path | None,
     as_json: bool,
+    combiner: str | None,
 ) -> None:
     """Best yes-score thresholds per question from one or more finished runs (no model calls).
 
@@ -284,7 +291,9 @@ def tune_command(
     from analyzer.eval.windowfit import is_windows_run
 
     if is_windows_run(cases):
-        _tune_windows(cases, folds=folds, seed=seed, as_json=as_json, write_to=write_to, run=str(run))
+        _tune_windows(
+            cases, folds=folds, seed=seed, as_json=as_json, write_to=write_to, run=str(run), combiner=combiner
+        )
         return
     if folds is not None:
         from analyzer.eval.folds import cross_validate
@@ -344,7 +353,14 @@ def tune_command(
 
 
 def _tune_windows(
-    cases: list[Any], *, folds: int | None, seed: int, as_json: bool, write_to: Path | None, run: str
+    cases: list[Any],
+    *,
+    folds: int | None,
+    seed: int,
+    as_json: bool,
+    write_to: Path | None,
+    run: str,
+    combiner: str | None,
 ) -> None:
     """``eval tune`` for a windows-strategy run: refit the combiner from the recorded window answers."""
     import yaml
@@ -354,14 +370,15 @@ def _tune_windows(
     from analyzer.extraction.windows import load_window_spec
 
     spec = load_window_spec()
+    base = spec.tuning if combiner is None else spec.tuning.model_copy(update={"combiner": combiner})
     if folds is not None:
         transcripts = load_transcripts(cases)
-        cv = cross_validate_windows(cases, spec.tuning, spec.labels(), transcripts, k=folds, seed=seed)
+        cv = cross_validate_windows(cases, base, spec.labels(), transcripts, k=folds, seed=seed)
         if as_json:
             click.echo(cv.model_dump_json(indent=2))
         else:
             Console(file=sys.stdout).print(*cross_validation_tables(cv, run))
-    fitted = fit_windows(cases, spec.tuning)
+    fitted = fit_windows(cases, base)
     if not as_json or folds is None:
         click.echo(yaml.safe_dump({"fitted on all cases": fitted.model_dump()}, sort_keys=False).rstrip())
     if write_to is not None:

@@ -253,3 +253,36 @@ def test_an_answer_without_logprobs_or_yes_no_fails_the_window_instead_of_scorin
     chat = FakeChat(responder=lambda messages, schema: ChatResult(text="Maybe"))
     with pytest.raises(Exception, match="returned no log-probabilities"):
         asyncio.run(extract_windows(CALL, chat, spec=spec, budget_tokens=260))
+
+
+def test_eval_tune_refits_a_windows_run_out_of_fold_and_writes_a_tuning_the_pipeline_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+    from click.testing import CliRunner
+
+    from analyzer.cli import cli
+    from analyzer.eval.results import RunMeta, RunResults
+
+    cases = []
+    for i in range(10):
+        present = i % 2 == 0
+        rec = _record(0, {"ethics.personal_payment": 0.9 if present else 0.3, "budget.no_money": 0.2})
+        cases.append(
+            CaseResult(
+                id=f"c{i}",
+                writer=f"w{i % 5}",
+                transcript=str(tmp_path / "gone.txt"),
+                expected=Expected(verdict="walk_away" if present else "pursue", flags=["ethics"] if present else []),
+                runs=[CaseRun(repeat=0, verdict="pursue", windows=[rec], strategy="windows")],
+            )
+        )
+    run = tmp_path / "run"
+    run.mkdir()
+    RunResults(meta=RunMeta(suite="t", backend="local", timestamp="2026-11-30T00:00:00Z"), cases=cases).write(
+        run / "results.json"
+    )
+    out = tmp_path / "windows-thresholds.yaml"
+    result = CliRunner().invoke(cli, ["eval", "tune", str(run), "--folds", "5", "--write", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "out-of-fold" in result.output.lower()
+    tuning = WindowTuning.model_validate(yaml.safe_load(out.read_text()))
+    assert 0.3 < tuning.cutoff("ethics") <= 0.9
