@@ -8,14 +8,16 @@ pipeline would decide, severity and evidence included (the transcripts are re-re
 What is fitted, in order (each choice by the training cases only):
 
 1. per category and signal, the cut-off with the best F1 (the middle one among ties), for each
-   combination of ``calibrate`` (on/off) and ``decoy_threshold``; the combination with the best mean F1
-   over every name wins (ties: no calibration, then the laxest decoy veto, which trusts the model less);
+   combination of ``calibrate`` (on/off), behaviour ``offsets`` (off, or each behaviour's median P(Yes)
+   over the training windows) and ``decoy_threshold``; the combination with the best mean F1 over every
+   name wins (ties: no offsets, no calibration, then the laxest decoy veto, which trusts the model less);
 2. ``severity_threshold`` and ``low_margin``: the pair whose severities best match the labelled ones on
    the flags the fitted cut-offs raise (ties: the highest threshold, the smallest margin).
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,7 @@ def fit_windows(
     calibrate: Sequence[bool] = (False, True),
     decoy: Sequence[float] = DECOY_GRID,
     severity: bool = True,
+    centre: Sequence[bool] = (False, True),
 ) -> WindowTuning:
     """The tuning that best matches the labels of ``cases`` (see the module docstring).
 
@@ -63,32 +66,35 @@ def fit_windows(
         return base
     names = [*CATEGORIES, *SIGNALS]
     best: tuple[float, WindowTuning] | None = None
-    for cal in calibrate:
-        for veto in sorted(decoy, reverse=True):
-            trial = base.model_copy(update={"calibrate": cal, "decoy_threshold": veto})
-            if trial.combiner == "logistic":
-                trial.weights = fit_logistic(usable, trial)
-            scores = [call_scores(c.runs[0].windows, trial) for c in usable]
-            cut: dict[str, float] = {}
-            f1s: list[float] = []
-            for name in names:
-                samples: list[Sample] = []
-                for c, sc in zip(usable, scores, strict=True):
-                    label = _label(c, name)
-                    if label is not None:
-                        samples.append((sc[name].score if name in sc else 0.0, False, label))
-                if not samples:
-                    continue
-                if not any(y for *_, y in samples):
-                    # Nothing to find in these calls: never raise it (any cut-off scores F1 0 here).
-                    cut[name] = 1.01
-                    continue
-                f1, t = _best(samples, 0.0)
-                cut[name] = round(min(1.0, max(0.0, t)), 4)
-                f1s.append(f1)
-            objective = sum(f1s) / len(f1s) if f1s else 0.0
-            if best is None or objective > best[0] + 1e-9:
-                best = (objective, trial.model_copy(update={"thresholds": cut}))
+    medians = behaviour_medians(usable)
+    options = [(c, v, m) for m in centre for c in calibrate for v in sorted(decoy, reverse=True)]
+    for cal, veto, centred in options:
+        trial = base.model_copy(
+            update={"calibrate": cal, "decoy_threshold": veto, "offsets": medians if centred else {}}
+        )
+        if trial.combiner == "logistic":
+            trial.weights = fit_logistic(usable, trial)
+        scores = [call_scores(c.runs[0].windows, trial) for c in usable]
+        cut: dict[str, float] = {}
+        f1s: list[float] = []
+        for name in names:
+            samples: list[Sample] = []
+            for c, sc in zip(usable, scores, strict=True):
+                label = _label(c, name)
+                if label is not None:
+                    samples.append((sc[name].score if name in sc else 0.0, False, label))
+            if not samples:
+                continue
+            if not any(y for *_, y in samples):
+                # Nothing to find in these calls: never raise it (any cut-off scores F1 0 here).
+                cut[name] = 1.01
+                continue
+            f1, t = _best(samples, 0.0)
+            cut[name] = round(min(1.0, max(0.0, t)), 4)
+            f1s.append(f1)
+        objective = sum(f1s) / len(f1s) if f1s else 0.0
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, trial.model_copy(update={"thresholds": cut}))
     assert best is not None
     tuning = best[1]
     if not severity:
@@ -112,6 +118,16 @@ def fit_windows(
                 choice = key
     assert choice is not None
     return tuning.model_copy(update={"severity_threshold": choice[1], "low_margin": -choice[2]})
+
+
+def behaviour_medians(cases: Sequence[CaseResult]) -> dict[str, float]:
+    """Each behaviour's median P(Yes) over every window of ``cases`` (the ``offsets`` lever)."""
+    values: dict[str, list[float]] = {}
+    for c in cases:
+        for rec in c.runs[0].windows:
+            for k, p in rec.scores.items():
+                values.setdefault(k, []).append(p)
+    return {k: round(statistics.median(v), 4) for k, v in values.items()}
 
 
 LOGISTIC_C = 0.5

@@ -56,6 +56,12 @@ class WindowTuning(BaseModel):
         "behaviour's best score in any window, 'spread' = highest minus lowest of those, 'cue' = 1 when the "
         "lexicon matched in some window) and 'bias'. A name without weights falls back to 'max'.",
     )
+    offsets: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per behaviour, its typical P(Yes) over the windows of the calls it was fitted on (the "
+        "median): a behaviour's score is taken relative to it (p - offset + 0.5), so a question the model "
+        "leans Yes to on every excerpt does not outrank a rarer one. Empty: off.",
+    )
     skip: list[str] = Field(
         default_factory=list, description="Behaviours ('category.behaviour') left out of the combination."
     )
@@ -79,6 +85,8 @@ class WindowTuning(BaseModel):
 def behaviour_scores(record: WindowRecord, tuning: WindowTuning) -> dict[str, float]:
     """The window's behaviour scores after (optional) calibration against its own mean P(Yes)."""
     asked = {k: p for k, p in record.scores.items() if tuning.asks(k, record.cue_hits)}
+    if tuning.offsets:
+        asked = {k: min(1.0, max(0.0, p - tuning.offsets.get(k, 0.5) + 0.5)) for k, p in asked.items()}
     if not tuning.calibrate or not asked:
         return asked
     bias = sum(asked.values()) / len(asked)

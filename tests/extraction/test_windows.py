@@ -14,7 +14,7 @@ from analyzer.eval.records import CaseResult, CaseRun
 from analyzer.eval.suite import Expected
 from analyzer.eval.windowfit import cross_validate_windows, fit_windows, redecide_windows
 from analyzer.extraction.backends.chat import ChatResult, FakeChat, Message
-from analyzer.extraction.combine import WindowTuning, behaviour_scores, combine
+from analyzer.extraction.combine import WindowTuning, behaviour_scores, best_windows, combine
 from analyzer.extraction.findings import WindowRecord
 from analyzer.extraction.windows import WindowExtractor, extract_windows, load_window_spec, plan_windows
 from analyzer.pipeline import analyze_async
@@ -286,3 +286,20 @@ def test_eval_tune_refits_a_windows_run_out_of_fold_and_writes_a_tuning_the_pipe
     assert "out-of-fold" in result.output.lower()
     tuning = WindowTuning.model_validate(yaml.safe_load(out.read_text()))
     assert 0.3 < tuning.cutoff("ethics") <= 0.9
+
+
+def test_offsets_centre_a_behaviour_the_model_leans_yes_to_everywhere() -> None:
+    from analyzer.eval.windowfit import behaviour_medians
+
+    noisy = [_record(i, {"ethics.falsify_records": 0.7, "ethics.personal_payment": 0.2}) for i in range(5)]
+    hit = _record(9, {"ethics.falsify_records": 0.7, "ethics.personal_payment": 0.6})
+    case = CaseResult(
+        id="c", transcript="x", expected=Expected(verdict="pursue"), runs=[CaseRun(repeat=0, windows=[*noisy, hit])]
+    )
+    offsets = behaviour_medians([case])
+    assert offsets == {"ethics.falsify_records": 0.7, "ethics.personal_payment": 0.2}
+    raw = best_windows([*noisy, hit], WindowTuning(calibrate=False, decoy_threshold=1.01))
+    assert raw["ethics"].behaviour == "falsify_records"  # the ever-present 0.7 outranks the real 0.6
+    best = best_windows([*noisy, hit], WindowTuning(calibrate=False, decoy_threshold=1.01, offsets=offsets))
+    assert best["ethics"].window == 9 and best["ethics"].behaviour == "personal_payment"
+    assert best["ethics"].score == pytest.approx(0.6 - 0.2 + 0.5)
