@@ -382,9 +382,14 @@ def _tune_windows(
     if not as_json or folds is None:
         click.echo(yaml.safe_dump({"fitted on all cases": fitted.model_dump()}, sort_keys=False).rstrip())
     if write_to is not None:
+        # A name no call of the run was labelled with got an "off" cut-off (1.01) for fitting; a shipped file
+        # leaves it to the default cut-off instead of switching the category off for every user.
+        unseen = sorted(k for k, v in fitted.thresholds.items() if v > 1.0)
+        fitted = fitted.model_copy(update={"thresholds": {k: v for k, v in fitted.thresholds.items() if v <= 1.0}})
         header = (
             f"# The windows strategy's combiner, fitted with `walkaway eval tune` on {len(cases)} cases of {run}\n"
             f"# (questions {spec.version_id}). See analyzer/extraction/combine.py for what each number does.\n"
+            + (f"# No labelled call for {', '.join(unseen)}: the default cut-off applies.\n" if unseen else "")
         )
         try:
             write_to.parent.mkdir(parents=True, exist_ok=True)
