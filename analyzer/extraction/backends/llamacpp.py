@@ -65,7 +65,6 @@ class LlamaCppChat:
         )
         self._n_vocab = self.llm.n_vocab()
         self._lock = threading.Lock()
-        self.chunk_lock = asyncio.Lock()
         self.tokens_evaluated = 0
         """Prompt tokens the model actually evaluated (cache misses), for benchmarks."""
 
