@@ -182,8 +182,8 @@ class ChunkExtractor:
         if result.cached_tokens:
             out.cached_tokens += result.cached_tokens
         elif self.chat.sequential and prefix_tokens:
-            # llama.cpp reports no cache figure: after the first question of a chunk the server reuses the
-            # shared prefix (instructions + chunk), so everything but the question suffix was cached.
+            # A server that reports no cache figure (llama.cpp's) still reuses the shared prefix (instructions +
+            # chunk) after the first question of a chunk, so everything but the question suffix was cached.
             out.cached_tokens += min(prefix_tokens, result.prompt_tokens)
 
     async def run(self, rendered: RenderedChunk) -> ChunkResult:

@@ -2,9 +2,9 @@
 
 Everything the pipeline asks a model goes through ``ChatModel.complete``: either a one-token yes/no
 answer scored by the log-probabilities of its first token, or a JSON object constrained by a schema.
-The local llama.cpp server and any OpenAI-compatible endpoint share ``OpenAIChat``; they differ only in
-how a schema is requested (llama.cpp takes ``{"type": "json_object", "schema": ...}``, OpenAI takes
-strict ``json_schema``).
+Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, a llama.cpp server) goes through
+``OpenAIChat``; the schema is requested as strict ``json_schema`` or, for servers that only take that, as
+``{"type": "json_object", "schema": ...}``. The embedded model runs in-process (``llamacpp.LlamaCppChat``).
 """
 
 from __future__ import annotations
