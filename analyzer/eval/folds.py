@@ -31,7 +31,7 @@ from typing import TypeVar
 from pydantic import BaseModel, Field
 
 from analyzer._errors import ConfigError
-from analyzer.eval.metrics import RepeatMetrics, compute_metrics
+from analyzer.eval.metrics import RepeatMetrics, compute_metrics, evidence_hits
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import tune
 from analyzer.extraction.findings import Findings, Flag, SignalFinding
@@ -125,14 +125,14 @@ def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs) -> CaseRu
     )
     verdict = decide(findings, None, include_transcript=False).verdict
     quotes = [q for f in flags for q in f.quotes] + [q for s in signals for q in s.quotes]
-    hits = [e for e in case.expected.evidence if any(e.casefold() in q.casefold() for q in quotes)]
+    hits, missed = evidence_hits(case.expected.evidence, quotes)
     return run.model_copy(
         update={
             "verdict": verdict,
             "flags": flags,
             "signals": signals,
             "evidence_hits": hits,
-            "evidence_missed": [e for e in case.expected.evidence if e not in hits],
+            "evidence_missed": missed,
         }
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from analyzer.eval.suite import Expected
-from analyzer.extraction.findings import WindowRecord
+from analyzer.extraction.findings import Flag, SignalFinding, WindowRecord
 from analyzer.taxonomy import Category, Severity, Signal, Verdict
 
 
@@ -18,6 +18,17 @@ class CitedFlag(BaseModel):
     quotes: list[str] = Field(default_factory=list, description="Verbatim cited transcript sentences.")
     sentence_ids: list[str] = Field(default_factory=list, description="Ids of the cited sentences.")
 
+    @classmethod
+    def of(cls, flag: Flag) -> CitedFlag:
+        """The record of one grounded flag."""
+        return cls(
+            category=flag.category,
+            severity=flag.severity,
+            score=flag.score,
+            quotes=[e.quote for e in flag.evidence],
+            sentence_ids=[e.sentence_id for e in flag.evidence],
+        )
+
 
 class CitedSignal(BaseModel):
     """A positive signal (or prospect_declined) the analysis found, with its quotes."""
@@ -25,6 +36,15 @@ class CitedSignal(BaseModel):
     signal: Signal
     quotes: list[str] = Field(default_factory=list)
     sentence_ids: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, signal: SignalFinding) -> CitedSignal:
+        """The record of one grounded signal."""
+        return cls(
+            signal=signal.signal,
+            quotes=[e.quote for e in signal.evidence],
+            sentence_ids=[e.sentence_id for e in signal.evidence],
+        )
 
 
 class CaseRun(BaseModel):

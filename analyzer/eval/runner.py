@@ -39,24 +39,8 @@ def _default_analyze() -> AnalyzeFn:
 
 def record_from_report(case: Case, report: Report, *, repeat: int, seconds: float) -> CaseRun:
     """The per-case record of one successful analysis: predictions, quotes, usage and evidence hits."""
-    flags = [
-        CitedFlag(
-            category=f.category,
-            severity=f.severity,
-            score=f.score,
-            quotes=[e.quote for e in f.evidence],
-            sentence_ids=[e.sentence_id for e in f.evidence],
-        )
-        for f in report.flags
-    ]
-    signals = [
-        CitedSignal(
-            signal=s.signal,
-            quotes=[e.quote for e in s.evidence],
-            sentence_ids=[e.sentence_id for e in s.evidence],
-        )
-        for s in report.signals
-    ]
+    flags = [CitedFlag.of(f) for f in report.flags]
+    signals = [CitedSignal.of(s) for s in report.signals]
     quotes = [q for f in flags for q in f.quotes] + [q for s in signals for q in s.quotes]
     hits, missed = evidence_hits(case.expected.evidence, quotes)
     u = report.usage

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.eval.folds import CrossValidation, run_folds
+from analyzer.eval.metrics import evidence_hits
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import Sample, _best
 from analyzer.extraction.combine import WindowTuning, call_scores, combine, features
@@ -169,24 +170,10 @@ def redecide_windows(
         return run
     flags, signals, scores = combine(run.windows, tuning, transcript, labels)
     verdict = decide(Findings(flags=flags, signals=signals), None, include_transcript=False).verdict
-    cited = [
-        CitedFlag(
-            category=f.category,
-            severity=f.severity,
-            score=f.score,
-            quotes=[e.quote for e in f.evidence],
-            sentence_ids=[e.sentence_id for e in f.evidence],
-        )
-        for f in flags
-    ]
-    found = [
-        CitedSignal(
-            signal=s.signal, quotes=[e.quote for e in s.evidence], sentence_ids=[e.sentence_id for e in s.evidence]
-        )
-        for s in signals
-    ]
+    cited = [CitedFlag.of(f) for f in flags]
+    found = [CitedSignal.of(s) for s in signals]
     quotes = [q for f in cited for q in f.quotes] + [q for s in found for q in s.quotes]
-    hits = [e for e in case.expected.evidence if any(e.casefold() in q.casefold() for q in quotes)]
+    hits, missed = evidence_hits(case.expected.evidence, quotes)
     return run.model_copy(
         update={
             "verdict": verdict,
@@ -194,7 +181,7 @@ def redecide_windows(
             "signals": found,
             "scores": scores,
             "evidence_hits": hits,
-            "evidence_missed": [e for e in case.expected.evidence if e not in hits],
+            "evidence_missed": missed,
         }
     )
 
