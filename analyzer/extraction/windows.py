@@ -16,12 +16,13 @@ flag or a severity here; ``combine.combine`` turns the answers into flags and si
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -122,6 +123,10 @@ def load_window_spec(folder: Path | None = None) -> WindowSpec:
     return _load((folder or (Path(env) if env else _prompts_dir())).resolve())
 
 
+progress = logging.getLogger("walkaway.progress")
+"""The same progress logger as the chunks strategy's (``pipeline.progress``)."""
+
+
 @dataclass
 class Window:
     """A short excerpt of the call: prospect turns with the end of the seller turn before each."""
@@ -214,15 +219,13 @@ def plan_windows(
 
 @dataclass
 class WindowCost:
-    """What the windows of one call cost."""
+    """What one window's questions cost."""
 
     calls: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
-    seconds: float = 0.0
-    per_window: list[float] = field(default_factory=list)
 
 
 class WindowExtractor:
@@ -257,8 +260,15 @@ class WindowExtractor:
         return result
 
     async def run(self, window: Window, cue_hits: set[str] | None = None) -> tuple[WindowRecord, WindowCost]:
-        """Every question about one window (sequentially: they share the window's cached prefix)."""
-        started = time.perf_counter()
+        """Every question about one window (sequentially: they share the window's cached prefix), holding
+        the chat model's ``chunk_lock`` when it has one, as ``ChunkExtractor.run`` does."""
+        lock: asyncio.Lock | None = getattr(self.chat, "chunk_lock", None)
+        if lock is None:
+            return await self._run(window, cue_hits)
+        async with lock:
+            return await self._run(window, cue_hits)
+
+    async def _run(self, window: Window, cue_hits: set[str] | None) -> tuple[WindowRecord, WindowCost]:
         cost = WindowCost()
         record = WindowRecord(index=window.index, sentence_ids=window.prospect_ids, cue_hits=sorted(cue_hits or ()))
         first = True
@@ -288,8 +298,6 @@ class WindowExtractor:
                     )
                     record.severity[name] = round(yes_score(result, f"{name} severity"), 4)
             record.located[name] = await self._locate(window, said, cost)
-        cost.seconds = time.perf_counter() - started
-        cost.per_window.append(cost.seconds)
         return record, cost
 
     async def _locate(self, window: Window, said: str, cost: WindowCost) -> list[str]:
@@ -337,30 +345,22 @@ async def extract_windows(
     windows = plan_windows(view, budget_tokens=budget_tokens)
     context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
     extractor = WindowExtractor(chat, spec, context=context)
-    cues = find_cues(transcript)
+    cues = {name: set(ids) for name, ids in find_cues(transcript).items()}
     usage = Usage(transcript_tokens=count_tokens(transcript.text()))
     records: list[WindowRecord] = []
     failures: list[ChunkFailure] = []
     errors: list[AnalyzerError] = []
     started = time.perf_counter()
-    lock = getattr(chat, "chunk_lock", None)
     for w in windows:
         ids = set(w.prospect_ids)
-        hits = {n for n, sids in cues.items() if ids & set(sids)}
         try:
-            if lock is not None:
-                async with lock:
-                    record, cost = await extractor.run(w, hits)
-            else:
-                record, cost = await extractor.run(w, hits)
+            record, cost = await extractor.run(w, {n for n, sids in cues.items() if ids & sids})
         except (ExtractionError, BackendError) as exc:
             failures.append(ChunkFailure(chunk_id=w.index, error=str(exc), backend=isinstance(exc, BackendError)))
             errors.append(exc)
             continue
         records.append(record)
-        logging.getLogger("walkaway.progress").info(
-            "window %d of %d: %d questions answered", w.index + 1, len(windows), cost.calls
-        )
+        progress.info("window %d of %d: %d questions answered", w.index + 1, len(windows), cost.calls)
         usage.add(
             Usage(
                 calls=cost.calls,
