@@ -6,15 +6,20 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analyzer._errors import ConfigError
 
-BackendName = Literal["local", "openai", "fake", "naive", "keywords"]
-StrategyName = Literal["chunks", "windows"]
+BackendName = Literal["local", "openai", "langchain", "fake", "naive", "keywords"]
+StrategyName = Literal["chunks", "windows", "structured"]
+"""``chunks`` and ``windows`` are the two ``questions`` strategies (yes/no questions scored by
+log-probabilities, for small local models); ``structured`` is one structured-output call per chunk, for
+capable models and endpoints without log-probabilities."""
+STRATEGY_ALIASES = {"questions": "chunks"}
 DEFAULT_STRATEGY: StrategyName = "chunks"
-"""Until the windows strategy wins out-of-fold on the development set (evals/README.md)."""
+"""The embedded model's strategy until windows wins out-of-fold on the development set (evals/README.md);
+a model's profile names its own (analyzer/extraction/profiles.py)."""
 
 
 def _default_home() -> Path:
@@ -67,9 +72,15 @@ class Settings(BaseSettings):
     )
     strategy: StrategyName | None = Field(
         default=None,
-        description="Extraction strategy for the model backends: 'chunks' (every question over ~1,800-token "
-        "chunks) or 'windows' (narrow behaviour questions over short prospect windows). Unset: the default "
-        "strategy (see DEFAULT_STRATEGY).",
+        description="Extraction strategy for the model backends: 'chunks' (alias 'questions': every yes/no "
+        "question over ~1,800-token chunks), 'windows' (narrow behaviour questions over short prospect windows) "
+        "or 'structured' (one structured-output call per chunk). Unset: the model profile's strategy, and "
+        "'structured' for a model without a profile.",
+    )
+    profile: str | None = Field(
+        default=None,
+        description="Model profile (prompts/profiles/<name>.yaml or <home>/profiles/<name>.yaml, or a path): "
+        "strategy, thresholds and calibration. Unset: the profile that names the model, if any.",
     )
     window_tokens: int = Field(
         default=260, ge=60, le=4000, description="Token budget of one window (windows strategy)."
@@ -91,6 +102,11 @@ class Settings(BaseSettings):
     price_per_mtok_out: float = Field(default=0.0, description="USD per million generated tokens.")
     price_per_mtok_cached: float = Field(default=0.0, description="USD per million cached prompt tokens.")
 
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy_alias(cls, value: object) -> object:
+        return STRATEGY_ALIASES.get(value, value) if isinstance(value, str) else value
+
     @model_validator(mode="after")
     def _overlap_below_budget(self) -> Settings:
         if self.chunk_overlap_tokens >= self.chunk_tokens:
@@ -101,14 +117,17 @@ class Settings(BaseSettings):
         return self
 
     def resolved_backend(self) -> BackendName:
-        """CLI flag / env first, then 'openai' if an endpoint is configured, else the embedded 'local'."""
+        """CLI flag / env first; then 'langchain' for a ``provider:model`` name such as
+        ``anthropic:claude-...`` ('openai' for ``openai:...``); then 'openai' if an endpoint is configured;
+        else the embedded 'local'."""
         if self.backend is not None:
             return self.backend
-        return "openai" if self.base_url else "local"
+        from analyzer.extraction.backends.factory import split_model
 
-    def resolved_strategy(self) -> StrategyName:
-        """The strategy flag / env, else the default."""
-        return self.strategy or DEFAULT_STRATEGY
+        provider, _ = split_model(self.model)
+        if provider is not None:
+            return "openai" if provider == "openai" else "langchain"
+        return "openai" if self.base_url else "local"
 
     @property
     def cache_path(self) -> Path:

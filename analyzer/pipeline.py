@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 from analyzer._errors import AnalyzerError, BackendError, ConfigError, ExtractionError
 from analyzer.chunking import plan_chunks
 from analyzer.config import Settings, load_settings
-from analyzer.extraction.backends.chat import ChatModel, ChatResult, FakeChat, Message, OpenAIChat
+from analyzer.extraction.backends.chat import ChatModel, LogprobsMissing
+from analyzer.extraction.backends.factory import build_chat, identity
 from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
 from analyzer.extraction.extractor import ChunkExtractor, render_chunk
 from analyzer.extraction.findings import ChunkFailure, Findings, Flag, GroundingStats, SignalFinding, Usage
@@ -37,7 +38,7 @@ progress = logging.getLogger("walkaway.progress")
 """Progress of one analysis (loading the model, chunk or window i of n), at INFO: `walkaway analyze` shows it
 on a terminal's stderr; library users attach a handler if they want it."""
 _caches: dict[Path, ResponseCache] = {}
-_chats: dict[tuple[Any, ...], tuple[asyncio.AbstractEventLoop | None, ChatModel]] = {}
+__all__ = ["analyze", "analyze_async", "build_chat", "extract_findings", "settings_fingerprint"]
 
 
 def _cache(settings: Settings) -> ResponseCache:
@@ -45,90 +46,6 @@ def _cache(settings: Settings) -> ResponseCache:
     if path not in _caches:
         _caches[path] = ResponseCache(path)
     return _caches[path]
-
-
-class _LazyLocalChat:
-    """The embedded model, loaded on the first request that the response cache could not answer.
-
-    A re-run answered entirely from the cache therefore never loads the model (seconds and ~1.5 GB saved).
-    """
-
-    backend = "local"
-    sequential = True
-
-    def __init__(self, settings: Settings) -> None:
-        from analyzer.extraction.backends.localmodel import MODEL_NAME
-
-        self.model = MODEL_NAME
-        self._settings = settings
-        self._inner: ChatModel | None = None
-        self.chunk_lock = asyncio.Lock()
-
-    async def _chat(self) -> ChatModel:
-        if self._inner is None:
-            from analyzer.extraction.backends.llamacpp import get_local_chat
-
-            s = self._settings
-            progress.info("loading the embedded model (1.1 GB, once per process)...")
-            started = time.perf_counter()
-            self._inner = await asyncio.to_thread(
-                get_local_chat, model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads
-            )
-            progress.info("model loaded in %.1f s", time.perf_counter() - started)
-        return self._inner
-
-    async def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int,
-        top_logprobs: int = 0,
-        schema: dict[str, Any] | None = None,
-        schema_name: str = "answer",
-    ) -> ChatResult:
-        """Forward to the in-process model, loading it first if needed."""
-        chat = await self._chat()
-        return await chat.complete(
-            messages, max_tokens=max_tokens, top_logprobs=top_logprobs, schema=schema, schema_name=schema_name
-        )
-
-
-def build_chat(settings: Settings, backend: str) -> ChatModel:
-    """The chat model for a backend name (reused within one event loop)."""
-    try:
-        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    key = (backend, settings.base_url, settings.model, str(settings.home), id(loop))
-    cached = _chats.get(key)
-    # Loop ids are reused after a loop closes (each sync analyze() runs its own loop): a client bound to
-    # a closed loop must not be handed out again.
-    if cached is not None and cached[0] is loop and loop is not None and not loop.is_closed():
-        return cached[1]
-    chat: ChatModel
-    if backend == "fake":
-        chat = FakeChat()
-    elif backend == "openai" or (backend == "naive" and settings.base_url):
-        if not settings.base_url and not settings.api_key:
-            raise ConfigError(
-                "the openai backend needs WALKAWAY_BASE_URL or an API key (WALKAWAY_API_KEY / OPENAI_API_KEY)"
-            )
-        chat = OpenAIChat(
-            backend="openai",
-            base_url=settings.base_url,
-            api_key=settings.api_key,
-            model=settings.model or "gpt-4o-mini",
-            timeout=settings.request_timeout,
-            max_retries=settings.max_retries,
-            schema_mode="json_schema",
-            sequential=False,
-        )
-    elif backend in ("local", "naive"):
-        chat = _LazyLocalChat(settings)
-    else:
-        raise ConfigError(f"unknown backend {backend!r}; expected one of local, openai, fake, naive, keywords")
-    _chats[key] = (loop, chat)
-    return chat
 
 
 def policy_version(policy_path: Path | None) -> str:
@@ -140,17 +57,25 @@ def policy_version(policy_path: Path | None) -> str:
 
 def settings_fingerprint(settings: Settings, backend: str, policy_path: Path | None = None) -> str:
     """Hash of everything that changes an analysis' result (for resumable batches)."""
+    from analyzer.extraction.profiles import choose
     from analyzer.rules import load_policy
 
     policy = load_policy(policy_path)
+    label, model = identity(settings, backend)
+    profile, strategy = (
+        (None, None)
+        if backend == "keywords"
+        else choose(settings.profile, settings.strategy, backend=label, model=model, home=settings.home)
+    )
     payload = {
         "backend": backend,
         "model": settings.model,
         "base_url": settings.base_url,
-        "prompts": load_prompts().full_version,
+        "prompts": load_prompts(profile=profile).full_version,
         "policy": [policy_version(policy_path), getattr(policy, "version", "")],
         "chunk": [settings.chunk_tokens, settings.chunk_overlap_tokens],
-        "strategy": [settings.resolved_strategy(), settings.window_tokens],
+        "strategy": [strategy, settings.window_tokens],
+        "profile": profile.label if profile is not None else "",
         "redact": redaction_wanted(settings.redact, backend, settings.base_url),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
@@ -191,6 +116,8 @@ async def extract_findings(
     for chunk in chunks:
         try:
             result = await extractor.run(render_chunk(view, chunk))
+        except LogprobsMissing:
+            raise  # not this chunk's fault: no chunk can be scored (the caller falls back)
         except (ExtractionError, BackendError) as exc:
             failures.append(ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError)))
             errors.append(exc)
@@ -328,35 +255,81 @@ async def analyze_async(
         if cache_on:
             # Not keyed on the prompt version: the messages already hold every prompt's text, so a prompt
             # round that edits one question re-asks only that question (see cache.py).
-            endpoint = settings.base_url if chat.backend == "openai" else None
+            endpoint = settings.base_url if chat.backend not in ("local", "fake") else None
             chat = CachedChat(chat, _cache(settings), namespace=CACHE_NAMESPACE, endpoint=endpoint)
         if name == "naive":
             from analyzer.extraction.naive import extract_naive
 
             findings, naive_verdict = await extract_naive(model_view or transcript, chat, prompts)
             findings.backend = "naive"
-        elif settings.resolved_strategy() == "windows":
-            from analyzer.extraction.windows import extract_windows, load_window_spec
-
-            findings = await extract_windows(
-                transcript,
-                chat,
-                spec=load_window_spec(),
-                budget_tokens=settings.window_tokens,
-                icp_text=icp.prompt_text() if icp is not None else "",
-                model_view=model_view,
-            )
         else:
-            icp_text = icp.prompt_text() if icp is not None else ""
-            findings = await extract_findings(
-                transcript, chat, settings=settings, prompts=prompts, icp_text=icp_text, model_view=model_view
-            )
+            findings = await _extract(transcript, chat, settings, icp, model_view)
     findings.redaction = redaction
     report = decide(findings, transcript, policy=policy, icp=icp)
     if naive_verdict is not None:
         report.verdict = naive_verdict
         report.decided_by = "naive-baseline"
     return report
+
+
+async def _extract(
+    transcript: Transcript, chat: ChatModel, settings: Settings, icp: ICP | None, model_view: Transcript | None
+) -> Findings:
+    """Run the strategy the settings or the model's profile name; a yes/no strategy on an endpoint without
+    log-probabilities falls back to ``structured``, and the report says so."""
+    from analyzer.extraction.profiles import choose
+
+    profile, strategy = choose(
+        settings.profile, settings.strategy, backend=chat.backend, model=chat.model, home=settings.home
+    )
+    prompts = load_prompts(profile=profile)
+    icp_text = icp.prompt_text() if icp is not None else ""
+    warnings: list[str] = []
+    if profile is None:
+        warnings.append(
+            f"no profile for {chat.backend}:{chat.model}: uncalibrated (`walkaway eval tune RUN --profile NAME "
+            "--write` fits one from labelled calls)"
+        )
+    findings: Findings | None = None
+    if strategy != "structured":
+        try:
+            if strategy == "windows":
+                from analyzer.extraction.windows import extract_windows, load_window_spec
+
+                findings = await extract_windows(
+                    transcript,
+                    chat,
+                    spec=load_window_spec(),
+                    budget_tokens=settings.window_tokens,
+                    icp_text=icp_text,
+                    model_view=model_view,
+                )
+            else:
+                findings = await extract_findings(
+                    transcript, chat, settings=settings, prompts=prompts, icp_text=icp_text, model_view=model_view
+                )
+        except LogprobsMissing:
+            warnings.append(
+                f"{chat.backend}:{chat.model} returned no log-probabilities, which the {strategy} strategy needs; "
+                "analyzed with the structured strategy instead (--strategy structured skips the attempt)"
+            )
+    if findings is None:
+        from analyzer.extraction.structured import extract_structured
+
+        findings = await extract_structured(
+            transcript,
+            chat,
+            prompts=prompts,
+            budget_tokens=settings.chunk_tokens,
+            overlap_tokens=settings.chunk_overlap_tokens,
+            max_reasks=settings.max_reasks,
+            icp_text=icp_text,
+            model_view=model_view,
+        )
+        findings.usage.cost_usd = _cost(settings, findings.usage)
+    findings.profile = profile.label if profile is not None else ""
+    findings.warnings = warnings + findings.warnings
+    return findings
 
 
 def analyze(path: str | Path | None = None, **kwargs: Any) -> Report:

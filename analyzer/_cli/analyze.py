@@ -7,26 +7,14 @@ from urllib.parse import urlsplit
 
 import click
 
+from analyzer._cli._options import model_options
 from analyzer.config import Settings
 from analyzer.taxonomy import VERDICTS
 
 
 @click.command("analyze")
 @click.argument("file", type=click.Path(path_type=Path))  # the parser refuses folders in one sentence
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "openai", "fake", "keywords", "naive"]),
-    envvar="WALKAWAY_BACKEND",
-    help="LLM backend (default: openai when WALKAWAY_BASE_URL is set, else the embedded local model).",
-)
-@click.option("--model", help="Model name for the openai backend.")
-@click.option(
-    "--strategy",
-    type=click.Choice(["chunks", "windows"]),
-    envvar="WALKAWAY_STRATEGY",
-    help="Extraction strategy for model backends: chunks (broad questions over long chunks) or windows "
-    "(narrow behaviour questions over short prospect windows). Default: chunks.",
-)
+@model_options()
 @click.option("--seller", "seller", multiple=True, help="A name on the selling side (repeatable).")
 @click.option("--seller-domain", help="The seller's company or email domain, e.g. acme.com.")
 @click.option("--input-format", "input_format", help="Force the transcript format instead of detecting it.")
@@ -62,6 +50,7 @@ def command(
     backend: str | None,
     model: str | None,
     strategy: str | None,
+    profile: str | None,
     seller: tuple[str, ...],
     seller_domain: str | None,
     input_format: str | None,
@@ -79,7 +68,7 @@ def command(
     from analyzer.report import write_report
     from analyzer.rules import load_icp
 
-    settings = load_settings(backend=backend, model=model, redact=redact, strategy=strategy)
+    settings = load_settings(backend=backend, model=model, redact=redact, strategy=strategy, profile=profile)
     show_progress()
     redaction_notice(settings, backend or settings.resolved_backend())
     report = analyze(

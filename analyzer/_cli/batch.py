@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from analyzer._cli._options import model_options
 from analyzer._errors import EXIT_BACKEND, EXIT_NO
 from analyzer.batch.runner import BatchResult
 from analyzer.batch.store import ResultRecord
@@ -66,13 +67,7 @@ class _RichProgress:
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder: reports/, results.jsonl, summary.csv. Re-running into it resumes.",
 )
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "openai", "fake", "keywords", "naive"]),
-    envvar="WALKAWAY_BACKEND",
-    help="LLM backend (default: openai when WALKAWAY_BASE_URL is set, else the embedded local model).",
-)
-@click.option("--model", help="Model name for the openai backend.")
+@model_options()
 @click.option("--seller", "seller", multiple=True, help="A name on the selling side, for every call (repeatable).")
 @click.option("--seller-domain", help="The seller's company or email domain, for every call.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=4, show_default=True, help="Calls analyzed at once.")
@@ -112,6 +107,8 @@ def command(
     out: Path,
     backend: str | None,
     model: str | None,
+    strategy: str | None,
+    profile: str | None,
     seller: tuple[str, ...],
     seller_domain: str | None,
     concurrency: int,
@@ -138,7 +135,14 @@ def command(
     from analyzer.batch.runner import run_batch
     from analyzer.config import load_settings
 
-    settings = load_settings(backend=backend, model=model, cache=False if no_cache else None, redact=redact)
+    settings = load_settings(
+        backend=backend,
+        model=model,
+        strategy=strategy,
+        profile=profile,
+        cache=False if no_cache else None,
+        redact=redact,
+    )
     backend_name = backend or settings.resolved_backend()
     redaction_notice(settings, backend_name)
     items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)

@@ -17,7 +17,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from analyzer._cli._options import model_options
 from analyzer._errors import EXIT_BACKEND, EXIT_NO, ConfigError
+from analyzer.config import load_settings
 from analyzer.eval.compare import compare_runs
 from analyzer.eval.junit import write_junit
 from analyzer.eval.records import CaseRun
@@ -59,20 +61,7 @@ def command() -> None:
 
 @command.command(name="run", hidden=True)
 @click.argument("suite_path", metavar="SUITE.yaml", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "openai", "fake", "keywords", "naive"]),
-    default=None,
-    help="LLM backend; default from settings (WALKAWAY_BACKEND, else openai with an endpoint, else local).",
-)
-@click.option("--model", default=None, help="Model name passed to the backend.")
-@click.option(
-    "--strategy",
-    type=click.Choice(["chunks", "windows"]),
-    envvar="WALKAWAY_STRATEGY",
-    help="Extraction strategy for model backends, passed to every analysis as WALKAWAY_STRATEGY: chunks (broad "
-    "questions over long chunks) or windows (narrow behaviour questions over short prospect windows). Default: chunks.",
-)
+@model_options()
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True, help="Runs per case.")
 @click.option(
     "--concurrency",
@@ -107,6 +96,7 @@ def run_command(
     backend: str | None,
     model: str | None,
     strategy: str | None,
+    profile: str | None,
     repeat: int,
     concurrency: int,
     out_dir: Path | None,
@@ -120,13 +110,12 @@ def run_command(
     Exits 1 on a missed threshold or when any case errored, 3 when every analysis failed on the backend.
     """
     suite = load_suite(suite_path).select(list(case_ids))
-    if strategy is not None:
-        # Analyses read their settings from the environment (also in worker processes).
-        os.environ["WALKAWAY_STRATEGY"] = strategy
+    # Analyses read their settings from the environment (also in worker processes).
+    for var, value in (("WALKAWAY_STRATEGY", strategy), ("WALKAWAY_PROFILE", profile), ("WALKAWAY_MODEL", model)):
+        if value is not None:
+            os.environ[var] = value
     backend_name = backend
     if backend_name is None:
-        from analyzer.config import load_settings
-
         backend_name = load_settings().resolved_backend()
     out = out_dir or default_run_dir(suite.name, backend_name)
     try:
@@ -216,8 +205,18 @@ def compare_command(run_a: Path, run_b: Path, as_json: bool, fail_on_regression:
 @click.option(
     "--write",
     "write_to",
+    is_flag=False,
+    flag_value="-",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the tuned thresholds to this thresholds.yaml (e.g. prompts/thresholds.yaml).",
+    help="Write the tuning as a model profile: to this path (e.g. prompts/profiles/embedded.yaml), or with "
+    "--profile NAME and no path to <home>/profiles/NAME.yaml, which analyses then find for the run's model.",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    metavar="NAME",
+    help="The name of the profile --write writes (default: the file name).",
 )
 @click.option(
     "--case",
@@ -257,6 +256,7 @@ def tune_command(
     suite_path: Path | None,
     as_json: bool,
     combiner: str | None,
+    profile_name: str | None,
 ) -> None:
     """Best yes-score thresholds per question from one or more finished runs (no model calls).
 
@@ -290,7 +290,16 @@ def tune_command(
             raise ConfigError(f"no case of {run} matches {', '.join(case_globs)}")
     from analyzer.eval.windowfit import is_windows_run
 
+    if write_to is not None and str(write_to) == "-":
+        if not profile_name:
+            raise ConfigError("--write without a path needs --profile NAME (it writes <home>/profiles/NAME.yaml)")
+        write_to = load_settings().home / "profiles" / f"{profile_name}.yaml"
     if is_windows_run(cases):
+        if profile_name:
+            raise ConfigError(
+                "a windows run is tuned into the windows combiner file (--write prompts/windows-thresholds.yaml), "
+                "not a model profile; drop --profile"
+            )
         _tune_windows(
             cases, folds=folds, seed=seed, as_json=as_json, write_to=write_to, run=str(run), combiner=combiner
         )
@@ -326,30 +335,58 @@ def tune_command(
         )
     Console(file=sys.stdout).print(table)
     if write_to is not None:
-        tuned = {r.name: r for r in rows}
-        lines = [
-            f"# Score thresholds per question, tuned with `walkaway eval tune` on suite '{results.meta.suite}'"
-            f" ({len(cases)} cases{': ' + ', '.join(case_globs) if case_globs else ''};"
-            f" prompt version {results.meta.prompt_version.split('+')[0]}).",
-            "# `thresholds` apply when no cue matched in the chunk; `cue_thresholds` when the cue lexicon",
-            "# matched and the question pointed the model at those sentences (one shared cue bonus apart).",
-            "# `calibrate`: questions scored against the chunk's own yes-bias (see analyzer/extraction/extractor.py).",
-            "# Kept apart from the questions so retuning does not invalidate cached model answers.",
-            "thresholds:",
-        ]
-        lines += [f"  {n}: {tuned[n].threshold if n in tuned else current[n][0]}" for n in current]
-        lines.append("cue_thresholds:")
-        lines += [f"  {n}: {tuned[n].cue_threshold if n in tuned else current[n][1]}" for n in current]
-        # The scores were tuned as the run computed them: keep the calibration that produced them.
-        calibrated = [n for n, q in prompts.questions.items() if q.calibrated]
-        lines.append("calibrate: [" + ", ".join(calibrated) + "]")
-        lines.append(f"calibration_floor: {prompts.calibration_floor}")
-        try:
-            write_to.parent.mkdir(parents=True, exist_ok=True)
-            write_to.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{write_to}: cannot write the thresholds ({exc.strerror})") from None
-        click.echo(f"wrote {write_to}")
+        _write_profile(write_to, profile_name, results, cases, rows, current, case_globs)
+
+
+def _write_profile(
+    write_to: Path,
+    profile_name: str | None,
+    results: Any,
+    cases: list[Any],
+    rows: list[Any],
+    current: dict[str, tuple[float, float]],
+    case_globs: tuple[str, ...],
+) -> None:
+    """The tuned cut-offs as a model profile, with the calibration the run's scores were computed under
+    (the run's own profile's), so the pipeline reproduces the scores it was tuned on."""
+    import yaml
+
+    from analyzer.extraction.profiles import EMBEDDED, load_profile
+
+    tuned = {r.name: r for r in rows}
+    first = next((run for c in cases for run in c.runs if run.backend), None)
+    backend, model = (first.backend, first.model) if first is not None else (results.meta.backend, results.meta.model)
+    used = first.profile.split("@")[0] if first is not None else ""
+    settings = load_settings()
+    calibrate: list[str] = []
+    floor = 0.15
+    if used or backend in ("local", "fake"):
+        source = load_profile(used or EMBEDDED, settings.home)
+        calibrate, floor = [str(n) for n in source.calibrate], source.calibration_floor
+    name = profile_name or write_to.stem
+    data: dict[str, Any] = {
+        "name": name,
+        "models": [f"{backend}:{model}"] if model else [],
+        "strategy": (first.strategy if first is not None and first.strategy else "chunks"),
+        "prompt_version": results.meta.prompt_version.split("+")[0],
+        "tuned_on": f"{results.meta.suite}, {len(cases)} cases{': ' + ', '.join(case_globs) if case_globs else ''}",
+        "thresholds": {n: tuned[n].threshold if n in tuned else current[n][0] for n in current},
+        "cue_thresholds": {n: tuned[n].cue_threshold if n in tuned else current[n][1] for n in current},
+        "calibrate": calibrate,
+        "calibration_floor": floor,
+    }
+    header = (
+        f"# Model profile '{name}', written by `walkaway eval tune` from {len(cases)} cases of suite "
+        f"'{results.meta.suite}'.\n# `thresholds` apply when no cue matched in the chunk; `cue_thresholds` when "
+        "the cue lexicon matched\n# (one shared cue bonus apart). `calibrate`: questions scored against the "
+        "chunk's own yes-bias.\n"
+    )
+    try:
+        write_to.parent.mkdir(parents=True, exist_ok=True)
+        write_to.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{write_to}: cannot write the profile ({exc.strerror})") from None
+    click.echo(f"wrote profile {name} to {write_to}")
 
 
 def _tune_windows(

@@ -8,6 +8,7 @@ import socket
 
 import click
 
+from analyzer._cli._options import model_options
 from analyzer._errors import ConfigError
 
 
@@ -35,12 +36,7 @@ def _is_loopback(host: str) -> bool:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option(
-    "--backend",
-    type=click.Choice(["local", "openai", "fake", "keywords", "naive"]),
-    envvar="WALKAWAY_BACKEND",
-    help="LLM backend for every analysis (default: openai when WALKAWAY_BASE_URL is set, else local).",
-)
+@model_options()
 @click.option(
     "--concurrency", type=click.IntRange(1, 256), envvar="WALKAWAY_CONCURRENCY",
     help="Analyses run at once (default 4).",
@@ -52,10 +48,13 @@ def _is_loopback(host: str) -> bool:
               help="Redact personal data before uploads are sent to the model (default: on for endpoints off "
               "this machine; WALKAWAY_REDACT).")
 def command(
-    host: str, port: int, backend: str | None, concurrency: int | None, database_url: str | None, log_level: str,
+    host: str, port: int, backend: str | None, model: str | None, strategy: str | None, profile: str | None,
+    concurrency: int | None, database_url: str | None, log_level: str,
     redact_pii: bool | None,
 ) -> None:
     """Serve the upload page and the JSON API (docs at /docs)."""
+    import os
+
     import uvicorn
 
     from analyzer._cli.analyze import redaction_notice
@@ -63,6 +62,10 @@ def command(
     from analyzer.service import create_app, load_service_config
     from analyzer.service._store import redact
 
+    # Analyses may run in worker processes that read their settings from the environment.
+    for var, value in (("WALKAWAY_MODEL", model), ("WALKAWAY_STRATEGY", strategy), ("WALKAWAY_PROFILE", profile)):
+        if value is not None:
+            os.environ[var] = value
     settings = load_settings(backend=backend, redact=redact_pii)
     redaction_notice(settings, backend or settings.resolved_backend())
     config = load_service_config(concurrency=concurrency, database_url=database_url)

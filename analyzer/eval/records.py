@@ -77,6 +77,8 @@ class CaseRun(BaseModel):
     )
     cue_hits: list[str] = Field(default_factory=list, description="Questions whose cue lexicon matched.")
     strategy: str = Field(default="", description="The extraction strategy the run used ('' for baselines).")
+    profile: str = Field(default="", description="The model profile in force (name@hash; '' for none).")
+    warnings: list[str] = Field(default_factory=list, description="The report's model warnings (e.g. a fallback).")
     windows: list[WindowRecord] = Field(
         default_factory=list, description="The windows strategy's answers per window (refitted by eval tune)."
     )

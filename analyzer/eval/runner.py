@@ -68,6 +68,8 @@ def record_from_report(case: Case, report: Report, *, repeat: int, seconds: floa
         scores=dict(report.scores),
         cue_hits=list(report.cue_hits),
         strategy=report.strategy,
+        profile=report.profile,
+        warnings=list(report.warnings),
         windows=list(report.windows),
     )
 

@@ -220,7 +220,10 @@ class ChunkExtractor:
         if self.chat.sequential:
             scored = [await score(i, *q) for i, q in enumerate(questions)]
         else:
-            scored = list(await asyncio.gather(*(score(i, *q) for i, q in enumerate(questions))))
+            # The first question alone, then the rest at once: an endpoint without log-probabilities is found
+            # out after one request instead of a chunk's worth, and the shared prefix is cached by then.
+            scored = [await score(0, *questions[0])]
+            scored += await asyncio.gather(*(score(i, *q) for i, q in enumerate(questions) if i > 0))
 
         # Contextual calibration: on some chunks a small model leans Yes (or No) to every question. A
         # calibrated question is scored by how far its P(Yes) stands above the chunk's mean P(Yes) over all
@@ -269,7 +272,7 @@ class ChunkExtractor:
                     EvidenceAnswer.model_validate(data) if is_flag else SignalEvidenceAnswer.model_validate(data)
                 )
             except (json.JSONDecodeError, ValidationError) as exc:
-                last_error = _describe(exc)
+                last_error = describe_error(exc)
                 # An unusable answer must not be replayed from the response cache on the next run.
                 forget = getattr(self.chat, "forget", None)
                 if forget is not None:
@@ -308,7 +311,7 @@ class ChunkExtractor:
 _TEMPLATE_TAIL_TOKENS = 6
 
 
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         e = exc.errors()[0]
         return f"{'.'.join(str(x) for x in e['loc']) or 'value'}: {e['msg']}"

@@ -153,7 +153,19 @@ class Findings(BaseModel):
     cue_hits: list[str] = Field(
         default_factory=list, description="Questions whose cue lexicon matched in some chunk (own threshold)."
     )
-    strategy: str = Field(default="", description="The extraction strategy: 'chunks' or 'windows' ('' for baselines).")
+    strategy: str = Field(
+        default="", description="The extraction strategy: 'chunks', 'windows' or 'structured' ('' for baselines)."
+    )
+    profile: str = Field(
+        default="",
+        description="The model profile in force (name@hash of prompts/profiles/<name>.yaml); '' when the model "
+        "has none and ran uncalibrated.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the reader must know about how the model was used, e.g. a fallback to the structured "
+        "strategy because the endpoint returned no log-probabilities.",
+    )
     windows: list[WindowRecord] = Field(
         default_factory=list, description="The windows strategy's answers per window (for refitting its cut-offs)."
     )

@@ -14,6 +14,7 @@ import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -21,8 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from analyzer._errors import ConfigError
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Category, Signal
 
+if TYPE_CHECKING:
+    from analyzer.extraction.profiles import Profile
+
 _CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "prompts"
-_FILES = ("system.md", "question.md", "evidence.md", "severity.md", "focus.md", "naive.md")
+_FILES = ("system.md", "question.md", "evidence.md", "severity.md", "focus.md", "naive.md", "structured.md")
 
 
 class Question(BaseModel):
@@ -35,29 +39,9 @@ class Question(BaseModel):
     )
     calibrated: bool = Field(
         default=False,
-        description="Score relative to the chunk's mean P(Yes) over all questions (see thresholds.yaml).",
+        description="Score relative to the chunk's mean P(Yes) over all questions (see prompts/profiles/).",
     )
     focus: bool = Field(default=True, description="Point the model at the sentences the cue lexicon matched.")
-
-
-class Thresholds(BaseModel):
-    """``prompts/thresholds.yaml``: the yes-score at which each question counts as Yes."""
-
-    model_config = ConfigDict(extra="forbid")
-    thresholds: dict[Category | Signal, float]
-    cue_thresholds: dict[Category | Signal, float] = Field(default_factory=dict)
-    calibrate: list[Category | Signal] = Field(
-        default_factory=list,
-        description="Questions scored against the chunk's own yes-bias: P(Yes) minus the mean P(Yes) of every "
-        "question over the same chunk, plus 0.5.",
-    )
-    calibration_floor: float = Field(
-        default=0.15,
-        ge=0.0,
-        le=1.0,
-        description="A calibrated question keeps its raw P(Yes) when that is below this: relative scoring "
-        "ranks the questions of a chunk, it must not turn a clear No into a Yes.",
-    )
 
 
 class Manifest(BaseModel):
@@ -85,14 +69,16 @@ class Prompts(BaseModel):
     severity: str
     focus: str
     naive: str
-    calibration_floor: float = Field(default=0.15, description="See Thresholds.calibration_floor.")
+    structured: str = Field(default="", description="The structured strategy's template (structured.md).")
+    calibration_floor: float = Field(default=0.15, description="See Profile.calibration_floor.")
     version_id: str = Field(description="Manifest version plus a hash of the question and template files.")
-    thresholds_id: str = Field(description="Hash of thresholds.yaml.")
+    thresholds_id: str = Field(description="Hash of the profile file the thresholds came from ('' for none).")
+    profile: str = Field(default="", description="The profile the thresholds came from ('' for none).")
 
     @property
     def full_version(self) -> str:
         """What reports record: the prompt version and the thresholds in force."""
-        return f"{self.version_id}+t{self.thresholds_id}"
+        return f"{self.version_id}+t{self.thresholds_id or 'none'}"
 
 
 def shipped_prompts_dir() -> Path:
@@ -112,6 +98,7 @@ def prompts_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _load(folder: Path) -> Prompts:
+    """The folder's questions and templates, with every cut-off 0.5 (a profile sets them)."""
     if not folder.is_dir():
         raise ConfigError(f"prompt folder {folder} does not exist (set WALKAWAY_PROMPTS_DIR or reinstall)")
     h = hashlib.sha256()
@@ -133,33 +120,16 @@ def _load(folder: Path) -> Prompts:
     missing = [c for c in (*CATEGORIES, *SIGNALS) if c not in manifest.categories and c not in manifest.signals]
     if missing:
         raise ConfigError(f"{folder / 'manifest.yaml'}: no question for {', '.join(missing)}")
-    th_path = folder / "thresholds.yaml"
-    if not th_path.is_file():
-        raise ConfigError(f"prompt file {th_path} is missing")
-    th_raw = th_path.read_text(encoding="utf-8")
-    try:
-        th = Thresholds.model_validate(yaml.safe_load(th_raw))
-    except (ValidationError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{th_path}: {str(exc).splitlines()[0]}") from None
-    thresholds_id = hashlib.sha256(th_raw.encode()).hexdigest()[:8]
     texts_by_name: dict[str, str] = {str(k): v for k, v in (*manifest.categories.items(), *manifest.signals.items())}
-    cutoffs: dict[str, float] = {str(k): v for k, v in th.thresholds.items()}
-    cue_cutoffs: dict[str, float] = {str(k): v for k, v in th.cue_thresholds.items()}
     questions = {
-        name: Question(
-            question=text,
-            threshold=cutoffs.get(name, 0.5),
-            cue_threshold=cue_cutoffs.get(name, cutoffs.get(name, 0.5)),
-            calibrated=name in th.calibrate,
-            focus=name not in manifest.unfocused,
-        )
-        for name, text in texts_by_name.items()
+        name: Question(question=text, focus=name not in manifest.unfocused) for name, text in texts_by_name.items()
     }
     for name, placeholder in (
         ("question.md", "{question}"),
         ("evidence.md", "{question}"),
         ("focus.md", "{sentences}"),
         ("naive.md", "{transcript}"),
+        ("structured.md", "{transcript}"),
     ):
         if placeholder not in texts[name]:
             raise ConfigError(f"prompt file {folder / name} must contain {placeholder}")
@@ -172,12 +142,44 @@ def _load(folder: Path) -> Prompts:
         severity=texts["severity.md"].rstrip("\n"),
         focus=texts["focus.md"].rstrip("\n"),
         naive=texts["naive.md"],
-        calibration_floor=th.calibration_floor,
+        structured=texts["structured.md"],
         version_id=f"{manifest.version}-{h.hexdigest()[:10]}",
-        thresholds_id=thresholds_id,
+        thresholds_id="",
     )
 
 
-def load_prompts(folder: Path | None = None) -> Prompts:
-    """Load and validate the prompt set (cached per folder)."""
-    return _load((folder or prompts_dir()).resolve())
+def with_profile(prompts: Prompts, profile: Profile) -> Prompts:
+    """The prompt set with a profile's cut-offs and calibration applied."""
+    cut = {str(k): v for k, v in profile.thresholds.items()}
+    cue = {str(k): v for k, v in profile.cue_thresholds.items()}
+    calibrated = {str(k) for k in profile.calibrate}
+    questions = {
+        name: q.model_copy(
+            update={
+                "threshold": cut.get(name, 0.5),
+                "cue_threshold": cue.get(name, cut.get(name, 0.5)),
+                "calibrated": name in calibrated,
+            }
+        )
+        for name, q in prompts.questions.items()
+    }
+    return prompts.model_copy(
+        update={
+            "questions": questions,
+            "calibration_floor": profile.calibration_floor,
+            "thresholds_id": profile.digest,
+            "profile": profile.name,
+        }
+    )
+
+
+def load_prompts(folder: Path | None = None, profile: Profile | None = None) -> Prompts:
+    """Load and validate the prompt set (cached per folder) with a profile's cut-offs: by default the
+    embedded model's (``prompts/profiles/embedded.yaml``)."""
+    base = _load((folder or prompts_dir()).resolve())
+    if profile is None:
+        from analyzer.extraction.profiles import embedded_profile, read_profile
+
+        path = (folder or prompts_dir()) / "profiles" / "embedded.yaml"
+        profile = read_profile(path) if folder is not None and path.is_file() else embedded_profile()
+    return with_profile(base, profile)

@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analyzer._errors import ConfigError
-from analyzer.extraction.backends.chat import ChatModel, ChatResult, Message, yes_score
+from analyzer.extraction.backends.chat import ChatModel, ChatResult, LogprobsMissing, Message, yes_score
 from analyzer.extraction.combine import WindowTuning
 from analyzer.extraction.findings import Findings, WindowRecord
 from analyzer.taxonomy import CATEGORIES, SIGNALS
@@ -355,6 +355,8 @@ async def extract_windows(
         ids = set(w.prospect_ids)
         try:
             record, cost = await extractor.run(w, {n for n, sids in cues.items() if ids & sids})
+        except LogprobsMissing:
+            raise  # no window can be scored on this endpoint (the caller falls back)
         except (ExtractionError, BackendError) as exc:
             failures.append(ChunkFailure(chunk_id=w.index, error=str(exc), backend=isinstance(exc, BackendError)))
             errors.append(exc)

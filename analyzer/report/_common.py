@@ -59,6 +59,7 @@ def input_notes(report: Report) -> list[str]:
     """What every renderer says about the input: the parser's warnings (a doubtful encoding, a call where
     only sellers speak...) and whether personal data was redacted before it was sent to the model."""
     notes = [f"Input: {w}" for w in (report.transcript.warnings if report.transcript is not None else [])]
+    notes += [f"Model: {w}" for w in report.warnings]
     if report.redaction is not None:
         counts = ", ".join(f"{n} {k.strip('<>').lower()}" for k, n in report.redaction.counts.items()) or "nothing"
         notes.append(f"Redacted before it was sent to the model ({report.redaction.recognizer}): {counts}.")
@@ -112,6 +113,10 @@ def usage_line(report: Report) -> str:
     parts = [f"backend {report.backend or '?'}"]
     if report.model:
         parts.append(f"model {report.model}")
+    if report.strategy:
+        parts.append(f"strategy {report.strategy}")
+    if report.backend not in ("", "keywords", "naive"):
+        parts.append(f"profile {report.profile}" if report.profile else "no profile (uncalibrated)")
     if report.prompt_version:
         parts.append(f"prompts {report.prompt_version}")
     parts.append(

@@ -192,6 +192,8 @@ def decide(
         scores=dict(findings.scores),
         cue_hits=list(findings.cue_hits),
         strategy=findings.strategy,
+        profile=findings.profile,
+        warnings=list(findings.warnings),
         windows=list(findings.windows),
         usage=findings.usage,
         chunk_failures=[f"chunk {c.chunk_id}: {c.error}" for c in findings.chunk_failures],

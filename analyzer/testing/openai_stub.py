@@ -1,7 +1,9 @@
 """A real OpenAI-compatible HTTP server on loopback, for fault-injection tests and benchmarks.
 
 It serves ``POST /v1/chat/completions`` and ``GET /v1/models`` (plus ``GET /stats`` for a benchmark in
-another process), with a fixed latency and, at seeded rates, the failures a production endpoint shows:
+another process), and Anthropic's Messages API (``POST /v1/messages``, translated to and from the same
+responder, so one stub tests both provider families), with a fixed latency and, at seeded rates, the
+failures a production endpoint shows:
 429 with Retry-After, 500, a hang past the client's timeout, a truncated JSON body, and well-formed JSON
 that violates the requested schema. Faults are drawn from ``Random(f"{seed}:{n}")`` for the n-th request,
 so a run is reproducible; ``max_failures_per_request`` caps the faults served to one request body, so a
@@ -283,6 +285,11 @@ class OpenAIStub:
         host = self._server.server_address[0]
         return f"http://{host if isinstance(host, str) else host.decode()}:{self.port}/v1"
 
+    @property
+    def anthropic_url(self) -> str:
+        """The base URL to give an Anthropic client (it appends ``/v1/messages`` itself)."""
+        return self.url.removesuffix("/v1")
+
     def start(self) -> OpenAIStub:
         """Serve on a daemon thread."""
         self._thread = threading.Thread(target=self._server.serve_forever, name="openai-stub", daemon=True)
@@ -413,7 +420,9 @@ class OpenAIStub:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
+                route = self.path.split("?")[0].rstrip("/")
+                anthropic = route.endswith("/messages")
+                if not (route.endswith("/chat/completions") or anthropic):
                     self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
                     return
                 try:
@@ -421,6 +430,8 @@ class OpenAIStub:
                 except ValueError:
                     self._json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
                     return
+                if anthropic:
+                    request = from_anthropic(request)
                 n, fault = stub._decide(body, request)
                 if stub.latency:
                     time.sleep(stub.latency)
@@ -442,13 +453,60 @@ class OpenAIStub:
                 if fault == "500":
                     self._json(500, {"error": {"message": "internal error (stub)", "type": "server_error"}})
                     return
-                payload = json.dumps(stub._completion(n, request, fault)).encode()
+                completion = stub._completion(n, request, fault)
+                payload = json.dumps(to_anthropic(completion) if anthropic else completion).encode()
                 if fault == "truncated":
                     payload = payload[: len(payload) // 2]
                     self.close_connection = True
                 self._send(200, payload)
 
         return Handler
+
+
+def from_anthropic(request: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic Messages request in the OpenAI shape the responders read (system, tools, tool_choice)."""
+    messages: list[dict[str, Any]] = []
+    system = request.get("system")
+    if isinstance(system, list):
+        system = "".join(p.get("text", "") for p in system if isinstance(p, dict))
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages += list(request.get("messages") or [])
+    out: dict[str, Any] = {"model": request.get("model"), "messages": messages, "anthropic": True}
+    tools = request.get("tools") or []
+    if tools:
+        out["tools"] = [
+            {"type": "function", "function": {"name": t.get("name"), "parameters": t.get("input_schema") or {}}}
+            for t in tools
+        ]
+        choice = request.get("tool_choice") or {}
+        if choice.get("type") == "tool":
+            out["tool_choice"] = {"type": "function", "function": {"name": choice.get("name")}}
+    return out
+
+
+def to_anthropic(completion: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI-shaped completion as an Anthropic Messages response (text and tool_use blocks)."""
+    message = completion["choices"][0]["message"]
+    blocks: list[dict[str, Any]] = []
+    if message.get("content"):
+        blocks.append({"type": "text", "text": message["content"]})
+    for call in message.get("tool_calls") or []:
+        fn = call["function"]
+        blocks.append(
+            {"type": "tool_use", "id": f"toolu_{call['id']}", "name": fn["name"], "input": json.loads(fn["arguments"])}
+        )
+    usage = completion["usage"]
+    return {
+        "id": completion["id"].replace("chatcmpl", "msg"),
+        "type": "message",
+        "role": "assistant",
+        "model": completion["model"],
+        "content": blocks,
+        "stop_reason": "tool_use" if message.get("tool_calls") else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"]},
+    }
 
 
 def _seconds(value: float) -> str:

@@ -146,6 +146,9 @@ def _settings(url: str, home: Path, **kw: Any) -> Settings:
         # the timeout leaves room for a loaded CI runner; an injected hang (4 s) still outlasts it.
         "request_timeout": 3.0,
         "max_retries": 4,
+        # The yes/no questions: one request per question makes the many small requests this test injects
+        # faults into (a model without a profile would run the structured strategy, one request per chunk).
+        "strategy": "chunks",
     }
     base.update(kw)
     return Settings(**base)
@@ -226,6 +229,7 @@ def test_sigkilled_batch_resumes_with_same_results_and_no_duplicates(clean: dict
             # Twice in ~15 runs on a loaded 2-core machine one request went unanswered and the run sat
             # idle for the whole default 120 s timeout; a short timeout lets the client retry instead.
             "WALKAWAY_REQUEST_TIMEOUT": "5",
+            "WALKAWAY_STRATEGY": "chunks",  # as _settings: the reference run used the yes/no questions
             "PYTHONPATH": str(REPO),
         }
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
+from analyzer._errors import ConfigError
 from analyzer.cli import cli
 from analyzer.eval.records import CaseResult, CaseRun
 from analyzer.eval.results import RunMeta, RunResults
@@ -66,13 +68,54 @@ def test_cli_tunes_on_the_matching_cases_only(tmp_path: Path) -> None:
     assert "over 4 cases" in res.output
     data = yaml.safe_load(out.read_text())
     assert data["thresholds"]["ethics"] == 0.55  # b1 (0.9, no flag) would have pushed it above 0.9
-    assert "(4 cases: a*; prompt version 2-abc)" in out.read_text().splitlines()[0]
+    assert data["tuned_on"] == "core, 4 cases: a*" and data["prompt_version"] == "2-abc"
     # Every question keeps a cut-off: those without scores keep the shipped ones.
     assert set(data["thresholds"]) == set(data["cue_thresholds"]) and "budget" in data["thresholds"]
 
     res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--case", "z*"])
     assert res.exit_code != 0
     assert "no case of" in res.output and "z*" in res.output
+
+
+def test_tune_writes_a_profile_that_the_pipeline_finds_for_the_runs_model(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from analyzer.extraction.profiles import choose, find_profile
+    from analyzer.extraction.prompts import load_prompts
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("WALKAWAY_HOME", str(home))
+    cases = _cases()
+    for c in cases:  # a run of a hosted model that ran uncalibrated with the yes/no questions
+        for r in c.runs:
+            r.backend, r.model, r.strategy, r.profile = "openai", "gpt-4o-mini", "chunks", ""
+    run = tmp_path / "run"
+    run.mkdir()
+    RunResults(meta=RunMeta(suite="core", backend="openai", prompt_version="2-abc+tnone", timestamp="t"),
+               cases=cases).write(run / "results.json")
+    # No profile yet: the model runs structured, uncalibrated.
+    assert choose(None, None, backend="openai", model="gpt-4o-mini", home=home) == (None, "structured")
+
+    res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--profile", "team-mini", "--write"])
+    assert res.exit_code == 0, res.output
+    path = home / "profiles" / "team-mini.yaml"
+    assert f"wrote profile team-mini to {path}" in res.output
+    data = yaml.safe_load(path.read_text())
+    assert data["models"] == ["openai:gpt-4o-mini"] and data["strategy"] == "chunks"
+    assert data["calibrate"] == []  # the run's scores were uncalibrated: so is the profile
+
+    profile = find_profile(None, backend="openai", model="gpt-4o-mini", home=home)
+    assert profile is not None and profile.name == "team-mini" and profile.digest
+    assert choose(None, None, backend="openai", model="gpt-4o-mini", home=home) == (profile, "chunks")
+    prompts = load_prompts(profile=profile)
+    assert prompts.questions["ethics"].threshold == data["thresholds"]["ethics"]
+    assert prompts.profile == "team-mini" and prompts.full_version.endswith(profile.digest)
+    # Another model still has none; --profile NAME picks it for any model.
+    assert find_profile(None, backend="openai", model="gpt-4o", home=home) is None
+    assert find_profile("team-mini", backend="openai", model="gpt-4o", home=home) == profile
+    # --write without a path needs a name; a missing profile is one sentence naming the known ones.
+    res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--write"])
+    assert res.exit_code == 2 and "needs --profile NAME" in res.output
+    with pytest.raises(ConfigError, match="no profile named 'nope' .*known: .*embedded.*team-mini"):
+        find_profile("nope", backend="openai", model="x", home=home)
 
 
 def test_one_cue_bonus_is_shared_and_as_small_as_the_labels_allow() -> None:

@@ -11,7 +11,7 @@ import pytest
 from extraction_helpers import CALL, whole_chunk
 
 from analyzer._errors import ExtractionError
-from analyzer.extraction.backends.chat import ChatResult, FakeChat, Message, yes_probability
+from analyzer.extraction.backends.chat import ChatResult, FakeChat, LogprobsMissing, Message, yes_probability
 from analyzer.extraction.extractor import ChunkExtractor, render_chunk
 from analyzer.extraction.findings import GroundingStats
 from analyzer.extraction.grounding import ground
@@ -210,9 +210,12 @@ def test_the_manifest_names_unfocused_questions(tmp_path) -> None:  # type: igno
     assert not loaded.questions["fit"].focus and loaded.questions["budget"].focus
 
 
-async def test_an_endpoint_without_logprobs_fails_the_chunk_instead_of_answering_no() -> None:
-    chat = FakeChat(responder=lambda messages, schema: ChatResult(text="I think so"))
-    with pytest.raises(ExtractionError, match="returned no log-probabilities"):
+@pytest.mark.parametrize("text", ["I think so", "No", "Yes"])
+async def test_an_endpoint_without_logprobs_raises_instead_of_answering_no(text: str) -> None:
+    # Even a clean "No" is no score: without log-probabilities the thresholds mean nothing, and most such
+    # answers would be a flat "No". The pipeline falls back to the structured strategy (test_providers.py).
+    chat = FakeChat(responder=lambda messages, schema: ChatResult(text=text))
+    with pytest.raises(LogprobsMissing, match="without log-probabilities.*--strategy structured"):
         await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
-    # A plain "Yes"/"No" without log-probabilities still reads as 1 / 0 (a hosted model that answers).
-    assert yes_probability(ChatResult(text="Yes.")) == 1.0
+    assert len(chat.calls) == 1  # the first question already stops the chunk
+    assert yes_probability(ChatResult(text="Yes.")) == 1.0  # the text reading stays for callers that want it

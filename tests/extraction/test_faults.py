@@ -6,7 +6,8 @@ import pytest
 from extraction_helpers import CALL, whole_chunk
 
 from analyzer._errors import BackendError
-from analyzer.extraction.backends.chat import OpenAIChat
+from analyzer.extraction.backends.factory import openai_compatible_chat
+from analyzer.extraction.backends.langchain import LangChainChat
 from analyzer.extraction.extractor import ChunkExtractor, render_chunk
 from analyzer.extraction.prompts import load_prompts
 from analyzer.testing.openai_stub import Faults, OpenAIStub
@@ -14,16 +15,9 @@ from analyzer.testing.openai_stub import Faults, OpenAIStub
 PROMPTS = load_prompts()
 
 
-def chat_for(stub: OpenAIStub, *, timeout: float = 5.0, retries: int = 4) -> OpenAIChat:
-    return OpenAIChat(
-        backend="openai",
-        base_url=stub.url,
-        api_key="test",
-        model="stub",
-        timeout=timeout,
-        max_retries=retries,
-        schema_mode="json_schema",
-        sequential=True,
+def chat_for(stub: OpenAIStub, *, timeout: float = 5.0, retries: int = 4) -> LangChainChat:
+    return openai_compatible_chat(
+        base_url=stub.url, api_key="test", model="stub", timeout=timeout, max_retries=retries
     )
 
 

@@ -248,11 +248,15 @@ def test_skipped_and_screened_behaviours_are_not_asked() -> None:
     assert any(k.startswith("budget.") for k in record.scores)
 
 
-def test_an_answer_without_logprobs_or_yes_no_fails_the_window_instead_of_scoring_no() -> None:
+def test_an_answer_without_logprobs_stops_the_strategy_instead_of_scoring_no() -> None:
+    from analyzer.extraction.backends.chat import LogprobsMissing
+
     spec = load_window_spec()
     chat = FakeChat(responder=lambda messages, schema: ChatResult(text="Maybe"))
-    with pytest.raises(Exception, match="returned no log-probabilities"):
+    # Raised out of the window loop (not recorded as one failed window): no window can be scored.
+    with pytest.raises(LogprobsMissing, match="without log-probabilities"):
         asyncio.run(extract_windows(CALL, chat, spec=spec, budget_tokens=260))
+    assert len(chat.calls) == 1
 
 
 def test_eval_tune_refits_a_windows_run_out_of_fold_and_writes_a_tuning_the_pipeline_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]

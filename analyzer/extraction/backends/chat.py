@@ -1,10 +1,9 @@
-"""One chat interface for every backend: the OpenAI-compatible client, and a scripted fake for tests.
+"""One chat interface for every backend, and a scripted fake for tests.
 
 Everything the pipeline asks a model goes through ``ChatModel.complete``: either a one-token yes/no
 answer scored by the log-probabilities of its first token, or a JSON object constrained by a schema.
-Any OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, a llama.cpp server) goes through
-``OpenAIChat``; the schema is requested as strict ``json_schema`` or, for servers that only take that, as
-``{"type": "json_object", "schema": ...}``. The embedded model runs in-process (``llamacpp.LlamaCppChat``).
+Hosted and self-hosted models go through LangChain (``langchain.LangChainChat``, built by
+``factory.build_chat``); the embedded model runs in-process (``llamacpp.LlamaCppChat``).
 """
 
 from __future__ import annotations
@@ -12,17 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-import openai
-
-from analyzer._errors import BackendError, ConfigError
+from analyzer._errors import ExtractionError
 
 Message = dict[str, str]
-SchemaMode = Literal["json_schema", "json_object"]
 
 
 @dataclass
@@ -65,17 +60,19 @@ def yes_score(result: ChatResult, question: str) -> float:
     An endpoint that returns no log-probabilities must not turn every question into a silent "No" and a
     report that claims to be complete; the chunk (or window) fails instead and the report says so.
     """
+    if not result.top_logprobs:
+        # Even a clean "Yes"/"No" text is no score: without log-probabilities every threshold and the
+        # calibration are meaningless, and most such answers would be a flat "No".
+        raise LogprobsMissing(
+            f"the model answered {result.text[:40]!r} to the yes/no question {question!r} without "
+            "log-probabilities, which the questions strategies need; use --strategy structured"
+        )
     p = yes_probability(result)
-    if p is not None:
-        return p
-    if result.top_logprobs:
-        return 0.0  # neither Yes nor No among the likeliest tokens: the model does not lean Yes
-    from analyzer._errors import ExtractionError
+    return 0.0 if p is None else p  # neither Yes nor No among the likeliest tokens: no lean to Yes
 
-    raise ExtractionError(
-        f"the model answered {result.text[:40]!r} to the yes/no question {question!r} and returned no "
-        "log-probabilities, which the yes/no strategies need; use an endpoint that returns logprobs"
-    )
+
+class LogprobsMissing(ExtractionError):
+    """The endpoint returned no log-probabilities for a yes/no question (Anthropic, many proxies)."""
 
 
 def yes_probability(result: ChatResult) -> float | None:
@@ -101,11 +98,6 @@ def yes_probability(result: ChatResult) -> float | None:
     return yes / (yes + no)
 
 
-_RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
-_CONFIG_STATUS = frozenset({401, 403, 404})
-"""Answers that mean the settings are wrong (key, model name, URL), not that the endpoint is failing."""
-
-
 def retry_after_header(headers: Any) -> float | None:
     """Seconds an endpoint asked to wait (``retry-after-ms`` or ``retry-after`` in seconds), else None."""
     with contextlib.suppress(TypeError, ValueError, AttributeError):
@@ -116,130 +108,6 @@ def retry_after_header(headers: Any) -> float | None:
         if ra is not None:
             return float(ra)
     return None
-
-
-class OpenAIChat:
-    """Any OpenAI-compatible endpoint through the official client.
-
-    This is the one place a request is retried: 429/408/409/5xx, timeouts, dropped connections and
-    cut-off bodies get ``max_retries`` further attempts with exponential backoff that honours Retry-After
-    (capped at ``MAX_WAIT`` seconds per wait). The client's own retries are off, so budgets never stack."""
-
-    MAX_WAIT = 60.0
-
-    def __init__(
-        self,
-        *,
-        backend: str,
-        base_url: str | None,
-        api_key: str | None,
-        model: str,
-        timeout: float,
-        max_retries: int,
-        schema_mode: SchemaMode,
-        sequential: bool,
-    ) -> None:
-        self.backend = backend
-        self.model = model
-        self.sequential = sequential
-        self.schema_mode: SchemaMode = schema_mode
-        self.max_retries = max_retries
-        # One chunk at a time on a single-slot server: interleaving two chunks' questions would evict
-        # each other's cached prefix and make every question re-read its whole chunk.
-        self.chunk_lock: asyncio.Lock | None = asyncio.Lock() if sequential else None
-        # max_retries=0: the loop in complete() is the only retry layer.
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0
-        )
-
-    def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
-        if self.schema_mode == "json_object":
-            return {"type": "json_object", "schema": schema}
-        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
-
-    async def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int,
-        top_logprobs: int = 0,
-        schema: dict[str, Any] | None = None,
-        schema_name: str = "answer",
-    ) -> ChatResult:
-        """Send one chat completion; transport failures become BackendError."""
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": list(messages),
-            "max_tokens": max_tokens,
-            "temperature": 0.0,
-        }
-        if top_logprobs:
-            kwargs["logprobs"] = True
-            kwargs["top_logprobs"] = top_logprobs
-        if schema is not None:
-            kwargs["response_format"] = self._response_format(schema, schema_name)
-        resp = None
-        tries = self.max_retries + 1
-        for attempt in range(tries):
-            last = attempt == tries - 1
-            wait: float | None = None
-            try:
-                resp = await self._client.chat.completions.create(**kwargs)
-                break
-            except openai.APITimeoutError:
-                if last:
-                    raise BackendError(f"the {self.backend} endpoint timed out ({tries} tries)") from None
-            except openai.APIConnectionError as exc:
-                if last:
-                    raise BackendError(
-                        f"cannot reach the {self.backend} endpoint ({tries} tries): {exc.__cause__ or exc}"
-                    ) from None
-            except openai.APIStatusError as exc:
-                if exc.status_code in _CONFIG_STATUS:
-                    # Not a failing backend but a setting to fix: a usage error (exit 2), never retried.
-                    raise ConfigError(
-                        f"the {self.backend} endpoint refused model {self.model!r} with HTTP {exc.status_code} "
-                        f"({_short(exc.message)}); check WALKAWAY_MODEL, WALKAWAY_BASE_URL and the API key"
-                    ) from None
-                if last or exc.status_code not in _RETRYABLE_STATUS:
-                    # Chained (not `from None`) so a caller can read the response, e.g. its Retry-After header.
-                    raise BackendError(
-                        f"the {self.backend} endpoint answered HTTP {exc.status_code}"
-                        f"{f' ({tries} tries)' if exc.status_code in _RETRYABLE_STATUS else ''}: {_short(exc.message)}"
-                    ) from exc
-                wait = retry_after_header(exc.response.headers)
-            except (openai.APIError, ValueError) as exc:
-                # A body cut off mid-JSON (a proxy or server dying mid-response): transient.
-                if last:
-                    raise BackendError(
-                        f"the {self.backend} endpoint sent an unusable response ({tries} tries): {_short(str(exc))}"
-                    ) from None
-            backoff = min(8.0, 0.25 * 2**attempt) * (0.5 + random.random() / 2)
-            await asyncio.sleep(min(self.MAX_WAIT, wait if wait is not None else backoff))
-        assert resp is not None
-        if not resp.choices:
-            raise BackendError(f"the {self.backend} endpoint returned no choices")
-        choice = resp.choices[0]
-        text = choice.message.content or ""
-        alts: list[tuple[str, float]] = []
-        if choice.logprobs is not None and choice.logprobs.content:
-            first = choice.logprobs.content[0]
-            alts = [(a.token, a.logprob) for a in first.top_logprobs] or [(first.token, first.logprob)]
-        usage = resp.usage
-        cached = 0
-        if usage is not None and usage.prompt_tokens_details is not None:
-            cached = usage.prompt_tokens_details.cached_tokens or 0
-        return ChatResult(
-            text=text,
-            top_logprobs=alts,
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            cached_tokens=cached,
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._client.close()
 
 
 Responder = Callable[[Sequence[Message], dict[str, Any] | None], "str | ChatResult"]
