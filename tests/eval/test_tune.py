@@ -114,7 +114,7 @@ def test_tune_writes_a_profile_that_the_pipeline_finds_for_the_runs_model(tmp_pa
     # --write without a path needs a name; a missing profile is one sentence naming the known ones.
     res = CliRunner().invoke(cli, ["eval", "tune", str(run), "--write"])
     assert res.exit_code == 2 and "needs --profile NAME" in res.output
-    with pytest.raises(ConfigError, match="no profile named 'nope' .*known: .*embedded.*team-mini"):
+    with pytest.raises(ConfigError, match=r"no profile named 'nope' .*known: .*embedded.*team-mini"):
         find_profile("nope", backend="openai", model="x", home=home)
 
 

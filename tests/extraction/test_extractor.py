@@ -215,7 +215,7 @@ async def test_an_endpoint_without_logprobs_raises_instead_of_answering_no(text:
     # Even a clean "No" is no score: without log-probabilities the thresholds mean nothing, and most such
     # answers would be a flat "No". The pipeline falls back to the structured strategy (test_providers.py).
     chat = FakeChat(responder=lambda messages, schema: ChatResult(text=text))
-    with pytest.raises(LogprobsMissing, match="without log-probabilities.*--strategy structured"):
+    with pytest.raises(LogprobsMissing, match=r"without log-probabilities.*--strategy structured"):
         await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
     assert len(chat.calls) == 1  # the first question already stops the chunk
     assert yes_probability(ChatResult(text="Yes.")) == 1.0  # the text reading stays for callers that want it

@@ -65,8 +65,11 @@ def call_responder(request: dict[str, Any], *, logprobs: bool = True) -> dict[st
     tools = request.get("tools") or []
     if tools:
         args = structured_answer(user, FOUND)
-        call = {"id": "call_1", "type": "function", "function": {"name": tools[0]["function"]["name"],
-                                                                  "arguments": json.dumps(args)}}
+        call = {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": tools[0]["function"]["name"], "arguments": json.dumps(args)},
+        }
         return {"content": None, "tool_calls": [call], "finish_reason": "tool_calls"}
     if request_schema(request) is not None:
         return {"content": json.dumps(structured_answer(user, FOUND))}
@@ -88,8 +91,9 @@ async def test_chat_openai_keeps_the_logprobs_of_an_openai_compatible_server() -
     # The question the issue asks: do logprobs survive LangChain's ChatOpenAI? They do (response_metadata).
     with OpenAIStub() as s:
         chat = openai_compatible_chat(base_url=s.url, api_key="k", model="m", timeout=5, max_retries=0)
-        result = await chat.complete([{"role": "user", "content": "Is it? Answer Yes or No."}], max_tokens=1,
-                                     top_logprobs=5)
+        result = await chat.complete(
+            [{"role": "user", "content": "Is it? Answer Yes or No."}], max_tokens=1, top_logprobs=5
+        )
         await chat.aclose()
     assert {t for t, _ in result.top_logprobs} == {"Yes", "No"}
     assert 0.0 < yes_score(result, "q") < 1.0
@@ -118,7 +122,9 @@ async def test_anthropic_model_through_langchain_gives_a_grounded_report(
     assert stub.log[0]["anthropic"] and stub.log[0]["tool_choice"]["function"]["name"] == "call_review"
 
 
-def test_cli_analyze_with_an_anthropic_model_prints_the_report(stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_analyze_with_an_anthropic_model_prints_the_report(
+    stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     monkeypatch.setenv("WALKAWAY_BASE_URL", stub.anthropic_url)
     res = CliRunner().invoke(
