@@ -38,7 +38,7 @@ progress = logging.getLogger("walkaway.progress")
 """Progress of one analysis (loading the model, chunk or window i of n), at INFO: `walkaway analyze` shows it
 on a terminal's stderr; library users attach a handler if they want it."""
 _caches: dict[Path, ResponseCache] = {}
-__all__ = ["analyze", "analyze_async", "build_chat", "extract_findings", "settings_fingerprint"]
+__all__ = ["analyze", "analyze_async", "build_chat", "extract_findings", "model_chat", "settings_fingerprint"]
 
 
 def _cache(settings: Settings) -> ResponseCache:
@@ -46,6 +46,20 @@ def _cache(settings: Settings) -> ResponseCache:
     if path not in _caches:
         _caches[path] = ResponseCache(path)
     return _caches[path]
+
+
+def model_chat(settings: Settings, backend: str, *, chat: ChatModel | None = None, cache: bool = True) -> ChatModel:
+    """The chat model an analysis uses: built for the backend (unless given), behind the response cache."""
+    if chat is None:
+        # Built on the loop thread: the client is cached per running loop and shared by concurrent
+        # analyses (the local model itself starts lazily, so this is cheap).
+        chat = build_chat(settings, backend)
+    if cache:
+        # Not keyed on the prompt version: the messages already hold every prompt's text, so a prompt
+        # round that edits one question re-asks only that question (see cache.py).
+        endpoint = settings.base_url if chat.backend not in ("local", "fake") else None
+        chat = CachedChat(chat, _cache(settings), namespace=CACHE_NAMESPACE, endpoint=endpoint)
+    return chat
 
 
 def policy_version(policy_path: Path | None) -> str:
@@ -248,15 +262,7 @@ async def analyze_async(
 
         findings = extract_keywords(transcript)
     else:
-        if chat is None:
-            # Built on the loop thread: the client is cached per running loop and shared by concurrent
-            # analyses (the local model itself starts lazily, so this is cheap).
-            chat = build_chat(settings, name)
-        if cache_on:
-            # Not keyed on the prompt version: the messages already hold every prompt's text, so a prompt
-            # round that edits one question re-asks only that question (see cache.py).
-            endpoint = settings.base_url if chat.backend not in ("local", "fake") else None
-            chat = CachedChat(chat, _cache(settings), namespace=CACHE_NAMESPACE, endpoint=endpoint)
+        chat = model_chat(settings, name, chat=chat, cache=cache_on)
         if name == "naive":
             from analyzer.extraction.naive import extract_naive
 

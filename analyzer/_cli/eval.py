@@ -109,6 +109,11 @@ def run_command(
 
     Exits 1 on a missed threshold or when any case errored, 3 when every analysis failed on the backend.
     """
+    from analyzer.accounts.evaluate import is_account_suite
+
+    if suite_path.is_file() and is_account_suite(suite_path):
+        _run_account_suite(suite_path, backend, model, strategy, profile, out_dir, no_cache, case_ids, redact)
+        return
     suite = load_suite(suite_path).select(list(case_ids))
     # Analyses read their settings from the environment (also in worker processes).
     for var, value in (("WALKAWAY_STRATEGY", strategy), ("WALKAWAY_PROFILE", profile), ("WALKAWAY_MODEL", model)):
@@ -177,6 +182,47 @@ def run_command(
         code = EXIT_NO
     if code:
         click.get_current_context().exit(code)
+
+
+def _run_account_suite(
+    suite_path: Path,
+    backend: str | None,
+    model: str | None,
+    strategy: str | None,
+    profile: str | None,
+    out_dir: Path | None,
+    no_cache: bool,
+    case_ids: tuple[str, ...],
+    redact: bool | None,
+) -> None:
+    """``walkaway eval`` on an account suite: results.json with verdict accuracy and pattern P/R/F1."""
+    from analyzer.accounts.evaluate import load_account_suite, run_account_suite, summary_lines
+
+    suite = load_account_suite(suite_path)
+    unknown = set(case_ids) - {a.id for a in suite.accounts}
+    if unknown:
+        raise ConfigError(f"{suite_path}: no account {', '.join(sorted(unknown))}")
+    settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile, redact=redact)
+    name = backend or settings.resolved_backend()
+    out = out_dir or default_run_dir(suite.name, name)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    run = asyncio.run(
+        run_account_suite(
+            suite, settings=settings, backend=name, use_cache=False if no_cache else None, only=list(case_ids) or None
+        )
+    )
+    (out / "results.json").write_text(run.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    for line in summary_lines(run):
+        click.echo(line)
+    click.echo(f"results: {out / 'results.json'}")
+    m = run.metrics
+    figures = {"verdict_accuracy": m.verdict_accuracy, "pattern_macro_f1": m.pattern_macro_f1}
+    missed = [k for k, v in suite.thresholds.items() if k in figures and figures[k] < v]
+    if missed or m.errors:
+        click.get_current_context().exit(1)
 
 
 _BACKEND_ERRORS = ("BackendError", "ExtractionError")

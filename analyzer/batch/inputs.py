@@ -2,14 +2,15 @@
 
 A manifest is a ``.csv`` (header row) or ``.jsonl`` file, one transcript per row/line:
 
-    path,seller,seller_domain,account_id,id
-    calls/acme-q3.vtt,Jordan Ellis;Sam Lee,brightline.io,ACME-001,
+    path,seller,seller_domain,account_id,date,id
+    calls/acme-q3.vtt,Jordan Ellis;Sam Lee,brightline.io,ACME-001,2026-03-02,
 
 - ``path`` (required): relative to the manifest's folder unless absolute; a path that leads outside that
   folder (``../``, an absolute path, or a symlink pointing out) is refused unless ``--allow-outside`` is
   given, so a manifest received from someone else cannot make the batch read, say, ``/etc/passwd``;
 - ``seller``: names on the selling side; in CSV separated by ``;``, in JSONL a list or a string;
 - ``seller_domain``, ``account_id``: optional hints and labels carried into the results;
+- ``date``: the call's date (ISO ``YYYY-MM-DD``), which orders an account's calls (``walkaway account``);
 - ``id``: optional stable id for the results (default: the path as written).
 
 Mistakes name the manifest and the line (``manifest.csv, line 7: ...``) and stop the batch before any
@@ -19,6 +20,7 @@ work starts, since a typo in row 7 of 3,000 should not surface an hour in.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import glob
 import io
 import json
@@ -33,7 +35,7 @@ TRANSCRIPT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".vtt", ".srt", "
 """File extensions a folder walk picks up (a file named explicitly is taken whatever its extension)."""
 
 MANIFEST_EXTENSIONS = frozenset({".csv", ".jsonl"})
-_MANIFEST_COLUMNS = {"path", "seller", "seller_domain", "account_id", "id"}
+_MANIFEST_COLUMNS = {"path", "seller", "seller_domain", "account_id", "date", "id"}
 
 
 class ManifestError(ConfigError):
@@ -56,6 +58,8 @@ class BatchItem:
     seller: tuple[str, ...] = ()
     seller_domain: str | None = None
     account_id: str | None = None
+    date: str | None = None
+    """The call's date, ISO ``YYYY-MM-DD`` (validated when read)."""
     origin: str = field(default="", compare=False)
     """Where the item came from, for messages: an argument, or 'manifest.csv, line 7'."""
 
@@ -153,6 +157,12 @@ def read_manifest(
         domain = _opt_str(row.get("seller_domain"), "seller_domain", manifest, line) or seller_domain
         account = _opt_str(row.get("account_id"), "account_id", manifest, line)
         explicit_id = _opt_str(row.get("id"), "id", manifest, line)
+        date = _opt_str(row.get("date"), "date", manifest, line)
+        if date is not None:
+            try:
+                date = dt.date.fromisoformat(date).isoformat()
+            except ValueError:
+                raise ManifestError(f"date {date!r} is not a date like 2026-03-02", path=manifest, line=line) from None
         items.append(
             BatchItem(
                 id=explicit_id or _label(target, base or Path.cwd(), folder),
@@ -160,6 +170,7 @@ def read_manifest(
                 seller=names,
                 seller_domain=domain,
                 account_id=account,
+                date=date,
                 origin=f"{manifest.name}, line {line}",
             )
         )

@@ -1,0 +1,118 @@
+"""`walkaway account INPUTS...`: an account's calls in date order, its cross-call patterns and verdict."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+
+from analyzer._cli._options import model_options
+from analyzer._errors import ConfigError
+
+
+@click.command("account")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--account", "account_name", help="The account of every input that names none (manifests may).")
+@click.option(
+    "--date",
+    "dates",
+    multiple=True,
+    metavar="YYYY-MM-DD",
+    help="The date of each call, one per input file in the order given (manifests have a date column; JSON "
+    "exports with a date need none).",
+)
+@model_options()
+@click.option("--seller", "seller", multiple=True, help="A name on the selling side, for every call (repeatable).")
+@click.option("--seller-domain", help="The seller's company or email domain, for every call.")
+@click.option("--format", "out_format", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report(s) to this file.")
+@click.option(
+    "--account-policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An account policy YAML (default: analyzer/accounts/account_policy.yaml).",
+)
+@click.option("--no-cache", is_flag=True, help="Bypass the response cache (calls analyzed before are re-asked).")
+@click.option("--allow-outside", is_flag=True, help="Let a manifest point at files outside its own folder.")
+def command(
+    inputs: tuple[str, ...],
+    account_name: str | None,
+    dates: tuple[str, ...],
+    backend: str | None,
+    model: str | None,
+    strategy: str | None,
+    profile: str | None,
+    seller: tuple[str, ...],
+    seller_domain: str | None,
+    out_format: str,
+    out: Path | None,
+    policy_path: Path | None,
+    no_cache: bool,
+    allow_outside: bool,
+) -> None:
+    """Group calls by account, in date order, and decide each account from all of its calls.
+
+    Each call is analyzed as `walkaway analyze` would (answers come from the response cache when the call
+    was analyzed before), then the per-call behaviours the patterns need are asked, and the account policy
+    decides. Exit 0 with the report(s)."""
+    from analyzer._cli.analyze import redaction_notice, show_progress
+    from analyzer.accounts.analyze import AccountCall, analyze_account, parse_date
+    from analyzer.accounts.model import AccountReport
+    from analyzer.accounts.policy import load_account_policy
+    from analyzer.accounts.render import render_account
+    from analyzer.batch.inputs import expand_inputs
+    from analyzer.config import load_settings
+
+    settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile)
+    name = backend or settings.resolved_backend()
+    policy = load_account_policy(policy_path)
+    items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
+    if dates and len(dates) != len(items):
+        raise ConfigError(f"--date was given {len(dates)} time(s) for {len(items)} call(s); give one per call")
+    groups: dict[str, list[AccountCall]] = {}
+    for i, item in enumerate(items):
+        account = item.account_id or account_name
+        if not account:
+            raise ConfigError(
+                f"{item.origin or item.path}: no account for this call; pass --account NAME or use a manifest "
+                "with an account_id column"
+            )
+        raw_date = dates[i] if dates else item.date
+        date = parse_date(raw_date)
+        if raw_date and date is None:
+            raise ConfigError(f"--date {raw_date!r} is not a date like 2026-03-02")
+        groups.setdefault(account, []).append(
+            AccountCall(
+                path=item.path,
+                account=account,
+                date=date,
+                seller=item.seller,
+                seller_domain=item.seller_domain,
+                label=item.path.name,
+            )
+        )
+    show_progress()
+    redaction_notice(settings, name)
+
+    async def run() -> list[AccountReport]:
+        return [
+            await analyze_account(
+                calls, settings=settings, backend=name, policy=policy, use_cache=False if no_cache else None
+            )
+            for calls in groups.values()
+        ]
+
+    reports = asyncio.run(run())
+    if out_format == "json":
+        text = json.dumps([json.loads(r.model_dump_json()) for r in reports], indent=2) + "\n"
+    else:
+        text = "\n".join(render_account(r, out_format) for r in reports)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{out}: cannot write the report ({exc.strerror})") from None
