@@ -52,7 +52,7 @@ def _register() -> None:
     # Imported here so a broken optional stage (e.g. the service) cannot break `walkaway parse`.
     import importlib
 
-    for name in ("parse", "analyze", "explain", "eval", "batch", "account", "serve"):
+    for name in ("parse", "analyze", "explain", "eval", "batch", "account", "pipeline", "serve"):
         try:
             mod = importlib.import_module(f"analyzer._cli.{name}")
         except ModuleNotFoundError as exc:

@@ -4,38 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from analyzer._cli._options import model_options
 from analyzer._errors import ConfigError
 
+if TYPE_CHECKING:
+    from analyzer.accounts.analyze import AccountCall
+    from analyzer.accounts.model import AccountReport
+    from analyzer.accounts.policy import AccountPolicy
+    from analyzer.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def account_inputs(f: F) -> F:
+    """The options ``account`` and ``pipeline`` share: inputs, account and dates, model, hints, output."""
+    options = [
+        click.argument("inputs", nargs=-1, required=True),
+        click.option("--account", "account_name", help="The account of every input that names none (manifests may)."),
+        click.option(
+            "--date",
+            "dates",
+            multiple=True,
+            metavar="YYYY-MM-DD",
+            help="The date of each call, one per input file in the order given (manifests have a date column; "
+            "JSON exports with a date need none).",
+        ),
+        model_options(),
+        click.option(
+            "--seller", "seller", multiple=True, help="A name on the selling side, for every call (repeatable)."
+        ),
+        click.option("--seller-domain", help="The seller's company or email domain, for every call."),
+        click.option(
+            "--format", "out_format", type=click.Choice(["text", "json", "md"]), default="text", show_default=True
+        ),
+        click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the output to this file."),
+        click.option(
+            "--account-policy",
+            "policy_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="An account policy YAML (default: analyzer/accounts/account_policy.yaml).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Bypass the response cache (calls are re-asked)."),
+        click.option("--allow-outside", is_flag=True, help="Let a manifest point at files outside its own folder."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
 
 @click.command("account")
-@click.argument("inputs", nargs=-1, required=True)
-@click.option("--account", "account_name", help="The account of every input that names none (manifests may).")
-@click.option(
-    "--date",
-    "dates",
-    multiple=True,
-    metavar="YYYY-MM-DD",
-    help="The date of each call, one per input file in the order given (manifests have a date column; JSON "
-    "exports with a date need none).",
-)
-@model_options()
-@click.option("--seller", "seller", multiple=True, help="A name on the selling side, for every call (repeatable).")
-@click.option("--seller-domain", help="The seller's company or email domain, for every call.")
-@click.option("--format", "out_format", type=click.Choice(["text", "json", "md"]), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report(s) to this file.")
-@click.option(
-    "--account-policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="An account policy YAML (default: analyzer/accounts/account_policy.yaml).",
-)
-@click.option("--no-cache", is_flag=True, help="Bypass the response cache (calls analyzed before are re-asked).")
-@click.option("--allow-outside", is_flag=True, help="Let a manifest point at files outside its own folder.")
+@account_inputs
 def command(
     inputs: tuple[str, ...],
     account_name: str | None,
@@ -58,16 +82,65 @@ def command(
     was analyzed before), then the per-call behaviours the patterns need are asked, and the account policy
     decides. Exit 0 with the report(s)."""
     from analyzer._cli.analyze import redaction_notice, show_progress
-    from analyzer.accounts.analyze import AccountCall, analyze_account, parse_date
-    from analyzer.accounts.model import AccountReport
     from analyzer.accounts.policy import load_account_policy
     from analyzer.accounts.render import render_account
-    from analyzer.batch.inputs import expand_inputs
     from analyzer.config import load_settings
 
     settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile)
     name = backend or settings.resolved_backend()
     policy = load_account_policy(policy_path)
+    groups = group_calls(inputs, account_name, dates, seller, seller_domain, allow_outside)
+    show_progress()
+    redaction_notice(settings, name)
+
+    reports = run_accounts(groups, settings, name, policy, no_cache)
+    if out_format == "json":
+        text = json.dumps([json.loads(r.model_dump_json()) for r in reports], indent=2) + "\n"
+    else:
+        text = "\n".join(render_account(r, out_format) for r in reports)
+    emit(text, out)
+
+
+def run_accounts(
+    groups: dict[str, list[AccountCall]], settings: Settings, backend: str, policy: AccountPolicy, no_cache: bool
+) -> list[AccountReport]:
+    """Every account analyzed, one after another (their calls share the model and the cache)."""
+    from analyzer.accounts.analyze import analyze_account
+
+    async def run() -> list[AccountReport]:
+        return [
+            await analyze_account(
+                calls, settings=settings, backend=backend, policy=policy, use_cache=False if no_cache else None
+            )
+            for calls in groups.values()
+        ]
+
+    return asyncio.run(run())
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Print, or write to ``--out``."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write the output ({exc.strerror})") from None
+
+
+def group_calls(
+    inputs: tuple[str, ...],
+    account_name: str | None,
+    dates: tuple[str, ...],
+    seller: tuple[str, ...],
+    seller_domain: str | None,
+    allow_outside: bool,
+) -> dict[str, list[AccountCall]]:
+    """Inputs (files, folders, manifests) grouped by account, each call with its date and hints."""
+    from analyzer.accounts.analyze import AccountCall, parse_date
+    from analyzer.batch.inputs import expand_inputs
+
     items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
     if dates and len(dates) != len(items):
         raise ConfigError(f"--date was given {len(dates)} time(s) for {len(items)} call(s); give one per call")
@@ -93,26 +166,4 @@ def command(
                 label=item.path.name,
             )
         )
-    show_progress()
-    redaction_notice(settings, name)
-
-    async def run() -> list[AccountReport]:
-        return [
-            await analyze_account(
-                calls, settings=settings, backend=name, policy=policy, use_cache=False if no_cache else None
-            )
-            for calls in groups.values()
-        ]
-
-    reports = asyncio.run(run())
-    if out_format == "json":
-        text = json.dumps([json.loads(r.model_dump_json()) for r in reports], indent=2) + "\n"
-    else:
-        text = "\n".join(render_account(r, out_format) for r in reports)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{out}: cannot write the report ({exc.strerror})") from None
+    return groups

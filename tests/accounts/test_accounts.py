@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from analyzer._errors import ConfigError
 from analyzer.accounts.analyze import AccountCall, analyze_account
 from analyzer.accounts.behaviours import keyword_behaviours, load_account_spec
-from analyzer.accounts.model import BehaviourHit, CallSummary
+from analyzer.accounts.model import AccountReport, BehaviourHit, CallSummary
 from analyzer.accounts.patterns import detect_patterns, indicators
 from analyzer.accounts.policy import decide_account, load_account_policy
 from analyzer.batch.inputs import ManifestError, expand_inputs
@@ -292,3 +292,72 @@ def test_eval_scores_an_account_suite(tmp_path: Path) -> None:
     suite.write_text(suite.read_text().replace("patterns: [stalling]", "patterns: [stalled]"))
     res = CliRunner().invoke(cli, ["eval", str(suite), "--backend", "keywords", "--out", str(out)])
     assert res.exit_code == 2 and "unknown pattern(s) stalled" in res.output
+
+
+# --------------------------------------------------------------- pipeline review
+
+
+def _report(account: str, calls: list[CallSummary]) -> AccountReport:
+    patterns = detect_patterns(POLICY, calls)
+    verdict, rule, trace = decide_account(POLICY, calls, patterns)
+    return AccountReport(
+        account=account, verdict=verdict, decided_by=rule, rule_trace=trace, calls=calls, patterns=patterns
+    )
+
+
+def test_review_puts_the_accounts_still_worked_after_disqualification_first() -> None:
+    from analyzer.accounts.review import render_review, review
+
+    cycling = _report(
+        "cycler",
+        [
+            call("k1", behaviours=[hit("volume_dangled")], date=dt.date(2026, 1, 5), minutes=30.0),
+            call(
+                "k2",
+                behaviours=[hit("specs_bid_out", "we sent your drawings to two shops"), hit("really_close")],
+                date=dt.date(2026, 2, 5),
+                minutes=20.0,
+            ),
+            call("k3", date=dt.date(2026, 3, 5)),
+            call("k4", date=dt.date(2026, 4, 5)),
+        ],
+    )
+    ethics = _report("briber", [call("e1", "walk_away", flags={"ethics": "high"}, first_flag_quote="a fee to my LLC")])
+    healthy = _report("healthy", [call("h1", "pursue", date=dt.date(2026, 4, 1))])
+    rv = review(
+        [healthy, ethics, cycling],
+        POLICY,
+        reps={"cycler": "Ana", "briber": "Ana", "healthy": "Bo"},
+        as_of=dt.date(2026, 4, 30),
+    )
+    first = rv.accounts[0]
+    assert (first.account, first.fire, first.disqualified_at, first.calls_after_disqualified) == ("cycler", True, 2, 2)
+    assert first.evidence.startswith("tire_kicker_cycle: ") and first.evidence_call == "k1"
+    assert first.minutes == 50.0 and first.days_since_first_call == 115
+    assert [a.account for a in rv.accounts] == ["cycler", "briber", "healthy"]
+    assert not rv.accounts[1].fire and rv.accounts[1].disqualified_at == 1  # disqualified on its only call
+    ana = next(r for r in rv.reps if r.rep == "Ana")
+    assert (ana.accounts, ana.disqualified, ana.calls_after_disqualified, ana.median_calls_to_disqualify) == (
+        2,
+        2,
+        2,
+        1.5,
+    )
+    text = render_review(rv, "md")
+    assert "FIRE cycler" in text and "| Ana | 2 | 2 | 2 | 1.5 |" in text
+
+
+def test_cli_pipeline_reviews_a_manifest(tmp_path: Path) -> None:
+    _copies(tmp_path, 2)
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text(
+        "path,seller,account_id,date\ncall-0.txt,Dana Reyes,ACME,2026-03-02\ncall-1.txt,Dana Reyes,ACME,2026-01-12\n"
+    )
+    res = CliRunner().invoke(
+        cli, ["pipeline", str(manifest), "--backend", "keywords", "--format", "json", "--as-of", "2026-03-12"]
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    (row,) = data["accounts"]
+    assert (row["account"], row["rep"], row["calls"], row["days_since_first_call"]) == ("ACME", "Dana Reyes", 2, 59)
+    assert data["reps"][0]["rep"] == "Dana Reyes"

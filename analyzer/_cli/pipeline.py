@@ -1,0 +1,54 @@
+"""`walkaway pipeline INPUTS...`: a manager's review of accounts, the deals to fire first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from analyzer._cli.account import account_inputs, emit, group_calls, run_accounts
+
+
+@click.command("pipeline")
+@account_inputs
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="The review date for 'days since first call' (today).")
+def command(
+    inputs: tuple[str, ...],
+    account_name: str | None,
+    dates: tuple[str, ...],
+    backend: str | None,
+    model: str | None,
+    strategy: str | None,
+    profile: str | None,
+    seller: tuple[str, ...],
+    seller_domain: str | None,
+    out_format: str,
+    out: Path | None,
+    policy_path: Path | None,
+    no_cache: bool,
+    allow_outside: bool,
+    as_of: str | None,
+) -> None:
+    """One row per account (verdict, calls, minutes, days since the first call, the disqualifying evidence
+    and the call it first appeared in), the accounts to fire first, then per rep the calls held after
+    disqualifying evidence surfaced and the median calls to disqualify. A rep is the first seller name on
+    the account's first call (a manifest's seller column, or --seller)."""
+    from analyzer._cli.analyze import redaction_notice, show_progress
+    from analyzer._errors import ConfigError
+    from analyzer.accounts.analyze import parse_date
+    from analyzer.accounts.policy import load_account_policy
+    from analyzer.accounts.review import render_review, review
+    from analyzer.config import load_settings
+
+    day = parse_date(as_of)
+    if as_of and day is None:
+        raise ConfigError(f"--as-of {as_of!r} is not a date like 2026-03-02")
+    settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile)
+    name = backend or settings.resolved_backend()
+    policy = load_account_policy(policy_path)
+    groups = group_calls(inputs, account_name, dates, seller, seller_domain, allow_outside)
+    show_progress()
+    redaction_notice(settings, name)
+    reports = run_accounts(groups, settings, name, policy, no_cache)
+    reps = {acc: (calls[0].seller[0] if calls and calls[0].seller else "unknown") for acc, calls in groups.items()}
+    emit(render_review(review(reports, policy, reps=reps, as_of=day), out_format), out)
