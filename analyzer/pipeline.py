@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer._errors import AnalyzerError, BackendError, ConfigError, ExtractionError
 from analyzer.chunking import plan_chunks
+from analyzer.coaching import coach
 from analyzer.config import Settings, load_settings
 from analyzer.extraction.backends.chat import ChatModel, LogprobsMissing
 from analyzer.extraction.backends.factory import build_chat, identity
@@ -272,6 +273,7 @@ async def analyze_async(
             findings = await _extract(transcript, chat, settings, icp, model_view)
     findings.redaction = redaction
     report = decide(findings, transcript, policy=policy, icp=icp)
+    report.coaching = coach(transcript, report.flags)
     if naive_verdict is not None:
         report.verdict = naive_verdict
         report.decided_by = "naive-baseline"

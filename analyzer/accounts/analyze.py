@@ -72,6 +72,8 @@ def summarize(report: Report, transcript: Transcript, label: str, date: dt.date 
         prospect_words=prospect,
         seller_words=seller,
         first_flag_quote=worst.evidence[0].quote if worst is not None and worst.evidence else "",
+        asked=sorted(report.coaching.asked) if report.coaching is not None else [],
+        followed_up=[f.followed_up for f in report.coaching.follow_ups] if report.coaching is not None else [],
         complete=report.complete,
     )
 

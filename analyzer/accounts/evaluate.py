@@ -108,6 +108,12 @@ class AccountResult(BaseModel):
     patterns: list[str] = Field(default_factory=list)
     indicators: dict[str, list[str]] = Field(default_factory=dict)
     call_verdicts: list[str] = Field(default_factory=list)
+    asked: list[list[str]] = Field(default_factory=list, description="Per call: areas the analyzer found asked.")
+    asked_expected: list[list[str] | None] = Field(default_factory=list, description="Per call: the labels.")
+    followed_up: list[bool | None] = Field(
+        default_factory=list, description="Per call: all red flags followed up (None: no flag found)."
+    )
+    followed_up_expected: list[bool | None] = Field(default_factory=list)
     evidence_hits: list[str] = Field(default_factory=list)
     evidence_missed: list[str] = Field(default_factory=list)
     error: str | None = None
@@ -126,6 +132,13 @@ class AccountMetrics(BaseModel):
     evidence_hit_rate: float | None
     confusion: dict[str, dict[str, int]]
     errors: int
+    area_f1: dict[str, float] = Field(default_factory=dict, description="Discovery areas asked, per area, over calls.")
+    area_macro_f1: float | None = None
+    area_calls: int = Field(default=0, description="Calls labelled with the areas asked.")
+    follow_up_accuracy: float | None = Field(
+        default=None, description="Calls with a labelled red flag where the analyzer found one and agreed."
+    )
+    follow_up_calls: int = 0
 
 
 class AccountRun(BaseModel):
@@ -155,6 +168,24 @@ def score(results: list[AccountResult]) -> AccountMetrics:
     confusion: dict[str, dict[str, int]] = {v: dict.fromkeys((*VERDICTS, "error"), 0) for v in VERDICTS}
     for r in results:
         confusion[r.expected.verdict][r.verdict or "error"] += 1
+    area_f1: dict[str, float] = {}
+    pairs = [
+        (set(got), set(want))
+        for r in results
+        for got, want in zip(r.asked, r.asked_expected, strict=False)
+        if want is not None
+    ]
+    for area in AREAS:
+        tp = sum(1 for g, w in pairs if area in g and area in w)
+        fp = sum(1 for g, w in pairs if area in g and area not in w)
+        fn = sum(1 for g, w in pairs if area not in g and area in w)
+        area_f1[area] = round(2 * tp / (2 * tp + fp + fn), 4) if tp + fp + fn else 1.0
+    follow = [
+        (g, w)
+        for r in results
+        for g, w in zip(r.followed_up, r.followed_up_expected, strict=False)
+        if w is not None and g is not None
+    ]
     hits = sum(len(r.evidence_hits) for r in results)
     total = hits + sum(len(r.evidence_missed) for r in results)
     return AccountMetrics(
@@ -167,6 +198,11 @@ def score(results: list[AccountResult]) -> AccountMetrics:
         evidence_hit_rate=round(hits / total, 4) if total else None,
         confusion=confusion,
         errors=sum(1 for r in results if r.error),
+        area_f1=area_f1,
+        area_macro_f1=round(sum(area_f1.values()) / len(area_f1), 4) if pairs else None,
+        area_calls=len(pairs),
+        follow_up_accuracy=round(sum(1 for g, w in follow if g == w) / len(follow), 4) if follow else None,
+        follow_up_calls=len(follow),
     )
 
 
@@ -209,6 +245,11 @@ async def run_account_suite(
             result.patterns = [p.pattern for p in report.patterns]
             result.indicators = {p.pattern: p.indicators for p in report.patterns}
             result.call_verdicts = [c.verdict for c in report.calls]
+            # report.calls is in date order; the labels are listed in date order too.
+            result.asked = [c.asked for c in report.calls]
+            result.asked_expected = [c.asked for c in acc.calls]
+            result.followed_up = [all(c.followed_up) if c.followed_up else None for c in report.calls]
+            result.followed_up_expected = [c.red_flag_followed_up for c in acc.calls]
             quotes = " ".join(e.quote for p in report.patterns for e in p.evidence).lower()
             for s in acc.expected.evidence:
                 (result.evidence_hits if s.lower() in quotes else result.evidence_missed).append(s)
@@ -230,6 +271,11 @@ def summary_lines(run: AccountRun) -> list[str]:
         )
     if m.evidence_hit_rate is not None:
         lines.append(f"  evidence hit rate {m.evidence_hit_rate:.3f}")
+    if m.area_macro_f1 is not None:
+        per = ", ".join(f"{a} {f:.2f}" for a, f in m.area_f1.items())
+        lines.append(f"  discovery areas asked ({m.area_calls} calls): macro F1 {m.area_macro_f1:.3f} ({per})")
+    if m.follow_up_accuracy is not None:
+        lines.append(f"  red flag followed up: {m.follow_up_accuracy:.3f} agreement over {m.follow_up_calls} calls")
     for r in run.results:
         mark = "ok " if r.verdict == r.expected.verdict else "XX "
         lines.append(

@@ -35,6 +35,10 @@ class CallSummary(BaseModel):
     seller_words: int = 0
     behaviours: list[BehaviourHit] = Field(default_factory=list)
     first_flag_quote: str = Field(default="", description="The first quoted evidence of the call's worst flag.")
+    asked: list[str] = Field(default_factory=list, description="Discovery areas the seller asked about.")
+    followed_up: list[bool] = Field(
+        default_factory=list, description="Per red flag said in the call: did a seller question follow it?"
+    )
     complete: bool = True
 
 

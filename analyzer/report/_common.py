@@ -128,6 +128,26 @@ def usage_line(report: Report) -> str:
     return "; ".join(parts)
 
 
+def coaching_lines(report: Report) -> list[str]:
+    """The seller's discovery on this call, for every renderer ([] when the report has none)."""
+    c = report.coaching
+    if c is None:
+        return []
+    asked = ", ".join(f"{area} (\u201c{ev[0].quote}\u201d)" for area, ev in c.asked.items()) or "nothing"
+    lines = [f"Asked about: {asked}.", f"Never asked: {', '.join(c.not_asked) or 'nothing'}."]
+    for f in c.follow_ups:
+        if f.followed_up:
+            lines.append(f"Red flag {f.category} (\u201c{f.quote}\u201d) followed up: \u201c{f.reply}\u201d")
+        else:
+            lines.append(f"Red flag {f.category} (\u201c{f.quote}\u201d) talked past: no question came next.")
+    talk = "" if c.talk_ratio is None else f"seller talk {c.talk_ratio:.0%}; "
+    lines.append(
+        f"{talk}{c.questions} seller question(s); longest monologue {c.longest_monologue_words} words "
+        f"({c.longest_monologue_speaker or '?'})."
+    )
+    return lines
+
+
 def grounding_line(report: Report) -> str:
     """How many citations held up."""
     g = report.grounding

@@ -11,6 +11,7 @@ import jinja2
 
 from analyzer.report._common import (
     VERDICT_LABEL,
+    coaching_lines,
     decided_hit,
     flag_rows,
     fmt_time,
@@ -89,6 +90,7 @@ def render_html(report: Report) -> str:
             fmt_time=fmt_time,
             follow_up=follow_up_line(report),
             grounding=grounding_line(report),
+            coaching=coaching_lines(report),
             usage=usage_line(report),
         )
     )

@@ -6,6 +6,7 @@ import re
 
 from analyzer.report._common import (
     VERDICT_LABEL,
+    coaching_lines,
     decided_hit,
     flag_rows,
     fmt_time,
@@ -103,5 +104,8 @@ def render_markdown(report: Report) -> str:
             lines.append(f"| {mark} | `{h.rule_id}` | {h.verdict or ''} | {_cell('; '.join(h.matched))} |")
         lines.append("")
 
+    discovery = coaching_lines(report)
+    if discovery:
+        lines += ["## Discovery coaching", "", *[f"- {_esc(x)}" for x in discovery], ""]
     lines += ["---", "", f"- grounding: {grounding_line(report)}", f"- usage: {usage_line(report)}", ""]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from rich.text import Text
 from analyzer.report._common import (
     VERDICT_LABEL,
     VERDICT_STYLE,
+    coaching_lines,
     decided_hit,
     flag_rows,
     fmt_time,
@@ -139,6 +140,9 @@ def renderables(report: Report) -> list[RenderableType]:
             tr.add_row("*" if h.decided else "", Text(h.rule_id), Text(h.verdict or ""), Text("; ".join(h.matched)))
         out.append(tr)
 
+    discovery = coaching_lines(report)
+    if discovery:
+        out.append(Panel(Text("\n".join(discovery)), title="discovery coaching", box=box.ROUNDED))
     out.append(Text(f"grounding: {grounding_line(report)}", style="dim"))
     out.append(Text(f"usage: {usage_line(report)}", style="dim"))
     return out

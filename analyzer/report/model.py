@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from analyzer.coaching.coach import Coaching
 from analyzer.extraction.findings import Flag, GroundingStats, RedactionSummary, SignalFinding, Usage, WindowRecord
 from analyzer.taxonomy import Verdict
 from analyzer.transcript.model import Speaker, Transcript
@@ -98,6 +99,9 @@ class Report(BaseModel):
     )
     windows: list[WindowRecord] = Field(
         default_factory=list, description="The windows strategy's answers per window (for refitting its cut-offs)."
+    )
+    coaching: Coaching | None = Field(
+        default=None, description="The seller's discovery: areas asked and not asked, red flags followed up."
     )
     transcript: Transcript | None = Field(
         default=None, description="The parsed call, kept so a saved report can be re-rendered with highlights."
