@@ -231,10 +231,13 @@ async def analyze_async(
     icp: ICP | None = None,
     chat: ChatModel | None = None,
     redact: bool | None = None,
+    behaviours: bool = False,
 ) -> Report:
     """Analyze one transcript (a path, bytes, or an already parsed Transcript) and return its Report.
 
-    ``redact`` overrides ``Settings.redact`` (None keeps it: on for endpoints off this machine)."""
+    ``redact`` overrides ``Settings.redact`` (None keeps it: on for endpoints off this machine).
+    ``behaviours`` also asks the per-call questions the account patterns need (``prompts/account.yaml``;
+    the cue list under ``keywords``) and records them on the report."""
     from analyzer.rules import decide, load_policy
 
     settings = settings or load_settings()
@@ -274,6 +277,20 @@ async def analyze_async(
     findings.redaction = redaction
     report = decide(findings, transcript, policy=policy, icp=icp)
     report.coaching = coach(transcript, report.flags)
+    if behaviours:
+        from analyzer.extraction.behaviours import keyword_behaviours, model_behaviours
+
+        if name == "keywords" or chat is None:
+            report.behaviours = keyword_behaviours(transcript)
+        else:
+            report.behaviours = await model_behaviours(
+                transcript,
+                chat,
+                prompts,
+                budget_tokens=settings.chunk_tokens,
+                overlap_tokens=settings.chunk_overlap_tokens,
+                model_view=model_view,
+            )
     if naive_verdict is not None:
         report.verdict = naive_verdict
         report.decided_by = "naive-baseline"

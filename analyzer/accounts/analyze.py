@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analyzer.accounts.behaviours import keyword_behaviours, model_behaviours
 from analyzer.accounts.model import AccountReport, CallSummary, PatternFinding
 from analyzer.accounts.patterns import detect_patterns
 from analyzer.accounts.policy import AccountPolicy, decide_account, load_account_policy
@@ -74,6 +73,7 @@ def summarize(report: Report, transcript: Transcript, label: str, date: dt.date 
         first_flag_quote=worst.evidence[0].quote if worst is not None and worst.evidence else "",
         asked=sorted(report.coaching.asked) if report.coaching is not None else [],
         followed_up=[f.followed_up for f in report.coaching.follow_ups] if report.coaching is not None else [],
+        behaviours=list(report.behaviours or []),
         complete=report.complete,
     )
 
@@ -123,8 +123,7 @@ async def analyze_account(
     use_cache: bool | None = None,
 ) -> AccountReport:
     """Analyze an account's calls in date order (undated calls keep their input order, after dated ones)."""
-    from analyzer.extraction.prompts import load_prompts
-    from analyzer.pipeline import analyze_async, model_chat
+    from analyzer.pipeline import analyze_async
     from analyzer.transcript import parse_file
 
     policy = policy or load_account_policy()
@@ -142,21 +141,11 @@ async def analyze_account(
     for n, i in enumerate(order, 1):
         call, transcript, date = parsed[i]
         progress.info("account %s: call %d of %d (%s)", account, n, len(order), call.label or call.path.name)
-        report = await analyze_async(transcript=transcript, settings=settings, backend=backend, use_cache=use_cache)
+        report = await analyze_async(
+            transcript=transcript, settings=settings, backend=backend, use_cache=use_cache, behaviours=True
+        )
         strategy = strategy or report.strategy
         summary = summarize(report, transcript, call.label or call.path.name, date)
-        if backend == "keywords":
-            summary.behaviours = keyword_behaviours(transcript)
-        else:
-            cache_on = settings.cache if use_cache is None else use_cache
-            chat = model_chat(settings, backend, cache=cache_on)
-            summary.behaviours = await model_behaviours(
-                transcript,
-                chat,
-                load_prompts(),
-                budget_tokens=settings.chunk_tokens,
-                overlap_tokens=settings.chunk_overlap_tokens,
-            )
         summaries.append(summary)
     patterns = detect_patterns(policy, summaries)
     verdict, decided_by, trace = decide_account(policy, summaries, patterns)

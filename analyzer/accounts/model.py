@@ -6,17 +6,9 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from analyzer.extraction.findings import Evidence
+from analyzer.extraction.findings import BehaviourHit
 from analyzer.report.model import MessageDraft, RuleHit
 from analyzer.taxonomy import Verdict
-
-
-class BehaviourHit(BaseModel):
-    """One per-call behaviour a pattern needs (``prompts/account.yaml``), with its evidence."""
-
-    behaviour: str
-    score: float = Field(default=1.0, description="The behaviour question's calibrated yes-score (1.0: a cue).")
-    evidence: list[Evidence] = Field(default_factory=list)
 
 
 class CallSummary(BaseModel):

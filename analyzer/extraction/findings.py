@@ -35,6 +35,14 @@ class Evidence(BaseModel):
         )
 
 
+class BehaviourHit(BaseModel):
+    """One per-call behaviour a pattern needs (``prompts/account.yaml``), asked for accounts, with its evidence."""
+
+    behaviour: str
+    score: float = Field(default=1.0, description="The behaviour question's calibrated yes-score (1.0: a cue).")
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
 class Flag(BaseModel):
     """A red flag of one category, with the evidence that supports it."""
 

@@ -10,7 +10,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from analyzer.coaching.coach import Coaching
-from analyzer.extraction.findings import Flag, GroundingStats, RedactionSummary, SignalFinding, Usage, WindowRecord
+from analyzer.extraction.findings import (
+    BehaviourHit,
+    Flag,
+    GroundingStats,
+    RedactionSummary,
+    SignalFinding,
+    Usage,
+    WindowRecord,
+)
 from analyzer.taxonomy import Verdict
 from analyzer.transcript.model import Speaker, Transcript
 
@@ -99,6 +107,10 @@ class Report(BaseModel):
     )
     windows: list[WindowRecord] = Field(
         default_factory=list, description="The windows strategy's answers per window (for refitting its cut-offs)."
+    )
+    behaviours: list[BehaviourHit] | None = Field(
+        default=None,
+        description="The per-call behaviours account patterns need (prompts/account.yaml); None: not asked.",
     )
     coaching: Coaching | None = Field(
         default=None, description="The seller's discovery: areas asked and not asked, red flags followed up."

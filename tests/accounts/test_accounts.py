@@ -12,14 +12,14 @@ from click.testing import CliRunner
 
 from analyzer._errors import ConfigError
 from analyzer.accounts.analyze import AccountCall, analyze_account
-from analyzer.accounts.behaviours import keyword_behaviours, load_account_spec
-from analyzer.accounts.model import AccountReport, BehaviourHit, CallSummary
+from analyzer.accounts.model import AccountReport, CallSummary
 from analyzer.accounts.patterns import detect_patterns, indicators
 from analyzer.accounts.policy import decide_account, load_account_policy
 from analyzer.batch.inputs import ManifestError, expand_inputs
 from analyzer.cli import cli
 from analyzer.config import load_settings
-from analyzer.extraction.findings import Evidence
+from analyzer.extraction.behaviours import keyword_behaviours, load_account_spec
+from analyzer.extraction.findings import BehaviourHit, Evidence
 from analyzer.testing.openai_stub import OpenAIStub
 from analyzer.transcript import parse_bytes
 

@@ -1,4 +1,5 @@
-"""The per-call behaviours the account patterns need: asked of the model, or matched by the cue lexicon.
+"""The per-call behaviours the account patterns need (analyzer/accounts/), asked of the model or matched
+by the cue lexicon. Asked only when an analysis is for an account (``analyze_async(behaviours=True)``).
 
 The model path asks each behaviour of ``prompts/account.yaml`` as a yes/no question over each chunk of the
 call (chunk first, question last: later questions reuse the cached prefix), scores it relative to the
@@ -18,15 +19,14 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from analyzer._errors import ConfigError
-from analyzer.accounts.model import BehaviourHit
 from analyzer.chunking import plan_chunks
 from analyzer.extraction.backends.chat import ChatModel, Message, yes_score
 from analyzer.extraction.extractor import evidence_schema, render_chunk
-from analyzer.extraction.findings import Evidence
+from analyzer.extraction.findings import BehaviourHit, Evidence
 from analyzer.extraction.prompts import Prompts, prompts_dir
 from analyzer.transcript.model import Transcript
 
-CUES_PATH = Path(__file__).with_name("account_cues.yaml")
+CUES_PATH = Path(__file__).with_name("behaviour_cues.yaml")
 
 
 class AccountSpec(BaseModel):
@@ -81,15 +81,16 @@ async def model_behaviours(
     budget_tokens: int,
     overlap_tokens: int,
     spec: AccountSpec | None = None,
+    model_view: Transcript | None = None,
 ) -> list[BehaviourHit]:
-    """Ask every behaviour of every chunk; evidence for those whose best chunk passes."""
+    """Ask every behaviour of every chunk; evidence for those whose best chunk passes. ``model_view`` is what
+    the model is shown (a redacted copy with the same sentence ids); quotes come from ``transcript``."""
     spec = spec or load_account_spec()
     index = transcript.sentence_index()
     best: dict[str, tuple[float, int]] = {}
-    rendered = [
-        render_chunk(transcript, c)
-        for c in plan_chunks(transcript, budget_tokens=budget_tokens, overlap_tokens=overlap_tokens)
-    ]
+    view = model_view if model_view is not None else transcript
+    chunks = plan_chunks(transcript, budget_tokens=budget_tokens, overlap_tokens=overlap_tokens)
+    rendered = [render_chunk(view, c) for c in chunks]
 
     def messages(template: str, text: str, question: str) -> list[Message]:
         user = template.format(transcript=text, question=question, context="", focus="", severity_help="")
