@@ -51,16 +51,17 @@ def export_date(transcript: Transcript) -> dt.date | None:
     return None
 
 
-def summarize(report: Report, transcript: Transcript, label: str, date: dt.date | None) -> CallSummary:
-    """What the account rules need from one call's report."""
-    prospect = sum(len(s.text.split()) for t in transcript.turns if t.role != "seller" for s in t.sentences)
-    seller = sum(len(s.text.split()) for t in transcript.turns if t.role == "seller" for s in t.sentences)
-    times = [t.end if t.end is not None else t.start for t in transcript.turns]
+def summarize(report: Report, transcript: Transcript | None, label: str, date: dt.date | None) -> CallSummary:
+    """What the account rules need from one call's report (word counts and length from its transcript)."""
+    turns = transcript.turns if transcript is not None else []
+    prospect = sum(len(s.text.split()) for t in turns if t.role != "seller" for s in t.sentences)
+    seller = sum(len(s.text.split()) for t in turns if t.role == "seller" for s in t.sentences)
+    times = [t.end if t.end is not None else t.start for t in turns]
     known = [x for x in times if x is not None]
     worst = max(report.flags, key=lambda f: SEVERITIES.index(f.severity), default=None)
     return CallSummary(
         label=label,
-        path=str(transcript.source or label),
+        path=str(transcript.source if transcript is not None and transcript.source else label),
         date=date,
         verdict=report.verdict,
         decided_by=report.decided_by,
@@ -136,19 +137,40 @@ async def analyze_account(
         parsed.append((call, transcript, call.date or export_date(transcript)))
     undated = any(d is None for *_, d in parsed)
     order = sorted(range(len(parsed)), key=lambda i: (parsed[i][2] is None, parsed[i][2] or dt.date.min, i))
-    summaries: list[CallSummary] = []
-    strategy = ""
+    analyzed: list[tuple[str, dt.date | None, Report]] = []
     for n, i in enumerate(order, 1):
         call, transcript, date = parsed[i]
         progress.info("account %s: call %d of %d (%s)", account, n, len(order), call.label or call.path.name)
         report = await analyze_async(
             transcript=transcript, settings=settings, backend=backend, use_cache=use_cache, behaviours=True
         )
-        strategy = strategy or report.strategy
-        summary = summarize(report, transcript, call.label or call.path.name, date)
+        report.transcript = transcript
+        analyzed.append((call.label or call.path.name, date, report))
+    return account_from_reports(account, analyzed, policy, undated=undated)
+
+
+def account_from_reports(
+    account: str,
+    calls: Sequence[tuple[str, dt.date | None, Report]],
+    policy: AccountPolicy,
+    *,
+    undated: bool = False,
+) -> AccountReport:
+    """The account decided from call reports already made (in date order), with no model call: what the
+    service does with its stored analyses. Each report should carry its transcript (word counts, timings)
+    and its behaviours (``analyze_async(behaviours=True)``); a report without behaviours gets the cue
+    list's, from its transcript."""
+    from analyzer.extraction.behaviours import keyword_behaviours
+
+    summaries: list[CallSummary] = []
+    for label, date, report in calls:
+        summary = summarize(report, report.transcript, label, date)
+        if report.behaviours is None and report.transcript is not None:
+            summary.behaviours = keyword_behaviours(report.transcript)
         summaries.append(summary)
     patterns = detect_patterns(policy, summaries)
     verdict, decided_by, trace = decide_account(policy, summaries, patterns)
+    first = calls[0][2] if calls else None
     return AccountReport(
         account=account,
         verdict=verdict,
@@ -160,6 +182,6 @@ async def analyze_account(
         patterns=patterns,
         message=account_message(verdict, patterns, account),
         undated=undated,
-        backend=backend,
-        strategy=strategy,
+        backend=first.backend if first is not None else "",
+        strategy=first.strategy if first is not None else "",
     )

@@ -168,8 +168,10 @@ class Engine:
         filename: str | None = None,
         seller: Sequence[str] = (),
         seller_domain: str | None = None,
+        behaviours: bool = False,
     ) -> Report:
         """Analyze one transcript within the concurrency and rate limits, retrying transient failures.
+        ``behaviours`` also asks the per-call questions account patterns need (calls of an account).
 
         Raises the last error when every attempt failed; an incomplete report (a chunk failed) is
         retried too and returned as is when retries run out.
@@ -181,7 +183,7 @@ class Engine:
             self.stats.started += 1
             self.stats.in_flight += 1
             try:
-                report = await self._with_retries(path, data, filename, seller, seller_domain, size)
+                report = await self._with_retries(path, data, filename, seller, seller_domain, size, behaviours)
             except BaseException:
                 self.stats.failed += 1
                 raise
@@ -198,12 +200,15 @@ class Engine:
         seller: Sequence[str],
         seller_domain: str | None,
         size: int,
+        behaviours: bool = False,
     ) -> Report:
         attempt = 0
         bypass_cache = False
         while True:
             try:
-                report = await self._attempt(path, data, filename, seller, seller_domain, size, bypass_cache)
+                report = await self._attempt(
+                    path, data, filename, seller, seller_domain, size, bypass_cache, behaviours
+                )
             except _PERMANENT as exc:
                 hinted = retry_after_seconds(exc) if isinstance(exc, BackendError) else None
                 if hinted is not None:
@@ -247,6 +252,7 @@ class Engine:
         seller_domain: str | None,
         size: int,
         bypass_cache: bool = False,
+        behaviours: bool = False,
     ) -> Report:
         est_calls = max(1.0, self._estimates.calls_per_item)
         est_tokens = max(1.0, size * self._estimates.tokens_per_byte)
@@ -262,6 +268,8 @@ class Engine:
         }
         if bypass_cache:
             kwargs["use_cache"] = False
+        if behaviours:  # only when asked, so an injected analyze function without the keyword still works
+            kwargs["behaviours"] = True
         if data is not None:
             kwargs["data"] = data
             kwargs["filename"] = filename

@@ -120,6 +120,16 @@ async def list_analyses(
                         next=nxt)
 
 
+@router.get("/pipeline", responses={401: _ERRORS[401]})
+async def pipeline_review(request: Request) -> JSONResponse:
+    """The pipeline review over stored analyses that name an account: one row per account, the deals to fire
+    first, and per rep the calls held after disqualifying evidence surfaced."""
+    from analyzer.service._review import stored_review
+
+    rv = await asyncio.to_thread(stored_review, state_of(request).store)
+    return JSONResponse(rv.model_dump(mode="json"))
+
+
 @router.get("/analyses/{analysis_id}", response_model=AnalysisOut, responses=_ERRORS)
 async def get_analysis(request: Request, analysis_id: str) -> AnalysisOut:
     """One analysis: status, detected format, and once done its verdict and flags."""

@@ -246,6 +246,15 @@ async def analyses_page(
                 account=account, status=status, page_no=page_no, pages=pages, page_link=page_link)
 
 
+@router.get("/pipeline", response_class=HTMLResponse)
+async def pipeline_page(request: Request) -> HTMLResponse:
+    """The manager's pipeline review of the stored accounts (see analyzer/accounts/review.py)."""
+    from analyzer.service._review import stored_review
+
+    rv = await asyncio.to_thread(stored_review, state_of(request).store)
+    return page(request, "pipeline.html", review=rv)
+
+
 @router.get("/analyses/{analysis_id}", response_class=HTMLResponse)
 async def analysis_page(request: Request, analysis_id: str) -> HTMLResponse:
     """The report of one analysis, or its progress while it is queued or running."""

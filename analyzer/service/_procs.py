@@ -102,7 +102,8 @@ def _run_job(recipe: Recipe, job: Job) -> str:
     error: str | None = None
     try:
         report = loop.run_until_complete(engine.analyze_one(
-            data=job.content, filename=job.filename, seller=job.seller, seller_domain=job.seller_domain
+            data=job.content, filename=job.filename, seller=job.seller, seller_domain=job.seller_domain,
+                behaviours=job.account is not None,
         ))
     except AnalyzerError as exc:
         error = str(exc)

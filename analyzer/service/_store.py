@@ -100,6 +100,8 @@ class Job:
     seller: list[str]
     seller_domain: str | None
     attempt: int = 1
+    account: str | None = None
+    """The account given at upload: its calls also get the per-call questions account patterns need."""
     """Which start of the job this is: its outcome is stored only while no later start has claimed it."""
 
 
@@ -235,6 +237,20 @@ class Store:
             rows = s.execute(select(Analysis.account).where(Analysis.account.is_not(None)).distinct()).scalars()
             return sorted(a for a in rows if a)
 
+    def account_calls(self) -> dict[str, list[tuple[str, datetime, str, list[str]]]]:
+        """Finished analyses that carry an account: account -> (filename, uploaded at, report JSON, seller
+        names) in upload order, for the pipeline review."""
+        with self._session() as s:
+            rows = s.execute(
+                select(Analysis.account, Analysis.filename, Analysis.created_at, Analysis.report_json, Analysis.seller)
+                .where(Analysis.account.is_not(None), Analysis.status == "done", Analysis.report_json.is_not(None))
+                .order_by(Analysis.created_at, Analysis.id)
+            ).all()
+        out: dict[str, list[tuple[str, datetime, str, list[str]]]] = {}
+        for account, filename, created, raw, seller in rows:
+            out.setdefault(str(account), []).append((str(filename), created, str(raw), list(seller or [])))
+        return out
+
     def counts(self) -> dict[str, int]:
         """How many analyses are in each status."""
         with self._session() as s:
@@ -269,10 +285,11 @@ class Store:
                 if res.rowcount == 1:  # type: ignore[attr-defined]
                     row = s.execute(
                         select(Analysis.id, Analysis.filename, Analysis.content, Analysis.seller,
-                               Analysis.seller_domain, Analysis.attempts).where(Analysis.id == candidate)
+                               Analysis.seller_domain, Analysis.attempts, Analysis.account)
+                        .where(Analysis.id == candidate)
                     ).one()
                     return Job(id=row.id, filename=row.filename, content=row.content, seller=list(row.seller),
-                               seller_domain=row.seller_domain, attempt=row.attempts)
+                               seller_domain=row.seller_domain, attempt=row.attempts, account=row.account)
 
     def renew_leases(self, analysis_ids: Iterable[str], lease_seconds: float) -> None:
         """Extend the lease of running jobs this process is still working on."""

@@ -47,8 +47,9 @@ class Analyzer(Protocol):
         filename: str | None = None,
         seller: Sequence[str] = (),
         seller_domain: str | None = None,
+        behaviours: bool = False,
     ) -> Report:
-        """Analyze one transcript given as bytes."""
+        """Analyze one transcript given as bytes (``behaviours``: also the per-call account questions)."""
         ...
 
 
@@ -261,7 +262,8 @@ class Worker:
         error: str | None = None
         try:
             report = await self._loop.run(self.analyzer.analyze_one(
-                data=job.content, filename=job.filename, seller=job.seller, seller_domain=job.seller_domain
+                data=job.content, filename=job.filename, seller=job.seller, seller_domain=job.seller_domain,
+                behaviours=job.account is not None,
             ))
         except asyncio.CancelledError:
             self.store.requeue(job.id)

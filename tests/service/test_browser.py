@@ -93,5 +93,11 @@ def test_upload_and_read_the_report(server: str, browser: object, tmp_path: Path
     page.goto(server + "/analyses?verdict=walk_away")
     assert page.locator("table.list tbody tr").count() == 1
     assert "Brightline Logistics" in page.inner_text("table.list")
+    # The manager's pipeline review, reached from the navigation: the account and its disqualifying evidence.
+    page.click("nav >> text=Pipeline")
+    page.wait_for_url(f"{server}/pipeline", timeout=5_000)
+    row = page.locator("#pipeline-accounts tbody tr").first
+    assert "Brightline Logistics" in row.inner_text() and "finder" in row.inner_text()
+    assert "Jordan Ellis" in page.inner_text("#pipeline-reps")
     assert remote == []
     assert errors == []

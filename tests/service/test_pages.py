@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import CALL, AppFactory, upload, wait_done
+from tests.service.conftest import CALL, AppFactory, engine, fake_analyze, upload, wait_done
 
 XSS = b"""Jordan Ellis: Welcome <b>Dana</b>.
 Dana Price: <script>alert('pwned')</script> a finder's fee paid to me directly <img src=x onerror=alert(1)>.
@@ -146,3 +146,28 @@ def test_form_upload_without_javascript(client: TestClient) -> None:
     assert bad.status_code == 422
     assert 'role="alert">d.pdf: ' in bad.text
     assert client.get("/api/v1/analyses").json()["total"] == 3
+
+
+def test_pipeline_page_and_api_put_the_accounts_to_fire_first(make_client: AppFactory) -> None:
+    seen: list[dict[str, object]] = []
+
+    async def recording(*args: object, **kwargs: object) -> object:
+        seen.append(dict(kwargs))
+        return await fake_analyze(*args, **kwargs)  # type: ignore[arg-type]
+
+    client = make_client(analyzer=engine(recording))
+    calm = b"Jordan Ellis: Hi.\nDana Price: The budget is frozen until next fiscal year.\n"
+    for content, account in ((CALL, "Acme"), (calm, "Acme"), (calm, "Globex"), (calm, None)):
+        fields = {"seller": "Jordan Ellis", **({"account": account} if account else {})}
+        wait_done(client, upload(client, content=content, **fields).json()["id"])
+    # Calls of an account also get the per-call questions account patterns need; others do not.
+    assert [bool(k.get("behaviours")) for k in seen] == [True, True, True, False]
+    data = client.get("/api/v1/pipeline").json()
+    acme, globex = data["accounts"]
+    assert (acme["account"], acme["fire"], acme["disqualified_at"], acme["calls_after_disqualified"]) == (
+        "Acme", True, 1, 1)
+    assert acme["rep"] == "Jordan Ellis" and "finder's fee" in acme["evidence"]
+    assert globex["account"] == "Globex" and not globex["fire"]
+    html = client.get("/pipeline").text
+    assert "<strong>Fire:</strong>" in html and html.index("Acme") < html.index("Globex")
+    assert 'href="/pipeline"' in html  # in the navigation
