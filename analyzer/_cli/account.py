@@ -137,14 +137,25 @@ def group_calls(
     seller_domain: str | None,
     allow_outside: bool,
 ) -> dict[str, list[AccountCall]]:
-    """Inputs (files, folders, manifests) grouped by account, each call with its date and hints."""
+    """Inputs (files, folders, manifests, batch ``--out`` folders) grouped by account, each call with its
+    date and hints. A batch output folder contributes its finished items' reports, which are not analyzed
+    again (a batch of calls with an account_id asked their account behaviours already)."""
     from analyzer.accounts.analyze import AccountCall, parse_date
     from analyzer.batch.inputs import expand_inputs
 
-    items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
+    batch_outs = [Path(i) for i in inputs if (Path(i) / "results.jsonl").is_file()]
+    rest = tuple(i for i in inputs if Path(i) not in batch_outs)
+    if dates and batch_outs:
+        raise ConfigError("--date applies to transcript files; a batch output folder has its own dates")
+    groups: dict[str, list[AccountCall]] = {}
+    for folder in batch_outs:
+        for call in _stored_calls(folder, account_name):
+            groups.setdefault(call.account, []).append(call)
+    if not rest:
+        return groups
+    items = expand_inputs(rest, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
     if dates and len(dates) != len(items):
         raise ConfigError(f"--date was given {len(dates)} time(s) for {len(items)} call(s); give one per call")
-    groups: dict[str, list[AccountCall]] = {}
     for i, item in enumerate(items):
         account = item.account_id or account_name
         if not account:
@@ -167,3 +178,34 @@ def group_calls(
             )
         )
     return groups
+
+
+def _stored_calls(folder: Path, account_name: str | None) -> list[AccountCall]:
+    """The finished items of a batch output folder as account calls with their stored reports."""
+    from analyzer.accounts.analyze import AccountCall, parse_date
+    from analyzer.batch.store import ResultRecord
+
+    out: list[AccountCall] = []
+    ledger = folder / "results.jsonl"
+    for n, line in enumerate(ledger.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = ResultRecord.model_validate_json(line)
+        except ValueError:
+            raise ConfigError(f"{ledger}, line {n}: not a batch result record") from None
+        account = record.account_id or account_name
+        if record.status != "ok" or record.report is None or not account:
+            continue
+        out.append(
+            AccountCall(
+                path=Path(record.path),
+                account=account,
+                date=parse_date(record.date),
+                label=Path(record.path).name,
+                report=folder / record.report,
+            )
+        )
+    if not out:
+        raise ConfigError(f"{folder}: no finished call with an account (batch manifests carry account_id)")
+    return out

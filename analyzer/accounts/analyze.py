@@ -30,6 +30,8 @@ class AccountCall:
     seller: tuple[str, ...] = ()
     seller_domain: str | None = None
     label: str = field(default="")
+    report: Path | None = None
+    """A report already made for this call (a batch ``--out`` folder's JSON): used instead of analyzing."""
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -125,13 +127,18 @@ async def analyze_account(
 ) -> AccountReport:
     """Analyze an account's calls in date order (undated calls keep their input order, after dated ones)."""
     from analyzer.pipeline import analyze_async
+    from analyzer.report import load_report
     from analyzer.transcript import parse_file
 
     policy = policy or load_account_policy()
     account = calls[0].account if calls else ""
     parsed: list[tuple[AccountCall, Transcript, dt.date | None]] = []
-    for call in calls:
-        transcript = parse_file(
+    stored: dict[int, Report] = {}
+    for i, call in enumerate(calls):
+        if call.report is not None:
+            stored[i] = load_report(call.report)
+        kept = stored[i].transcript if i in stored else None
+        transcript = kept or parse_file(
             call.path, seller=call.seller, seller_domain=call.seller_domain, max_bytes=settings.max_file_bytes
         )
         parsed.append((call, transcript, call.date or export_date(transcript)))
@@ -141,7 +148,7 @@ async def analyze_account(
     for n, i in enumerate(order, 1):
         call, transcript, date = parsed[i]
         progress.info("account %s: call %d of %d (%s)", account, n, len(order), call.label or call.path.name)
-        report = await analyze_async(
+        report = stored.get(i) or await analyze_async(
             transcript=transcript, settings=settings, backend=backend, use_cache=use_cache, behaviours=True
         )
         report.transcript = transcript

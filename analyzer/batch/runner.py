@@ -104,6 +104,7 @@ def _record_ok(item: BatchItem, key: str, report: Report, rel: str, seconds: flo
         key=key,
         path=str(item.path),
         account_id=item.account_id,
+        date=item.date,
         status="ok",
         verdict=report.verdict,
         flags=[f"{f.category}:{f.severity}" for f in report.flags],
@@ -123,6 +124,7 @@ def _record_error(item: BatchItem, key: str, exc: BaseException, seconds: float 
         key=key,
         path=str(item.path),
         account_id=item.account_id,
+        date=item.date,
         status="error",
         error=message or type(exc).__name__,
         error_type=type(exc).__name__,
@@ -189,7 +191,11 @@ async def run_batch(
             key = keys[item.id] = work_key(item, content_hash(data), fingerprint)
             try:
                 report = await engine.analyze_one(
-                    data=data, filename=item.path.name, seller=item.seller, seller_domain=item.seller_domain
+                    data=data,
+                    filename=item.path.name,
+                    seller=item.seller,
+                    seller_domain=item.seller_domain,
+                    behaviours=item.account_id is not None,
                 )
             except Exception as exc:
                 if not isinstance(exc, AnalyzerError):

@@ -59,6 +59,7 @@ class ResultRecord(BaseModel):
     key: str = Field(description="Work key: content hash + hints + settings fingerprint.")
     path: str = Field(description="The transcript file.")
     account_id: str | None = None
+    date: str | None = Field(default=None, description="The call's date from the manifest (ISO).")
     status: Literal["ok", "error"]
     verdict: str | None = None
     flags: list[str] = Field(default_factory=list, description="'category:severity' for each red flag.")
@@ -88,7 +89,7 @@ def content_hash(data: bytes) -> str:
 
 def work_key(item: BatchItem, digest: str, fingerprint: str) -> str:
     """The identity of one unit of work: same key, same result."""
-    payload = {
+    payload: dict[str, object] = {
         "content": digest,
         # The extension picks the parser when detection is ambiguous, so it is part of the input.
         "suffix": item.path.suffix.lower(),
@@ -96,6 +97,10 @@ def work_key(item: BatchItem, digest: str, fingerprint: str) -> str:
         "seller_domain": item.seller_domain,
         "settings": fingerprint,
     }
+    if item.account_id is not None:
+        # A call of an account is also asked the account behaviours: a different report. Only added when
+        # set, so the keys of every other item (and the batches they resume) are unchanged.
+        payload["behaviours"] = True
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 

@@ -361,3 +361,33 @@ def test_cli_pipeline_reviews_a_manifest(tmp_path: Path) -> None:
     (row,) = data["accounts"]
     assert (row["account"], row["rep"], row["calls"], row["days_since_first_call"]) == ("ACME", "Dana Reyes", 2, 59)
     assert data["reps"][0]["rep"] == "Dana Reyes"
+
+
+def test_account_reads_a_batch_output_folder_without_analyzing_again(tmp_path: Path) -> None:
+    _copies(tmp_path, 2)
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text(
+        "path,seller,account_id,date\ncall-0.txt,Dana Reyes,ACME,2026-03-02\ncall-1.txt,Dana Reyes,ACME,2026-01-12\n"
+    )
+    out = tmp_path / "out"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["batch", str(manifest), "--out", str(out), "--backend", "keywords", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    stored = json.loads(next((out / "reports").glob("*.json")).read_text())
+    assert stored["behaviours"] is not None  # a call of an account was asked its behaviours in the batch
+    direct = json.loads(
+        runner.invoke(cli, ["account", str(manifest), "--backend", "keywords", "--format", "json"]).output
+    )
+    for p in tmp_path.glob("call-*.txt"):
+        p.unlink()  # the stored reports carry their transcripts: nothing is read or analyzed again
+    res = runner.invoke(cli, ["account", str(out), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    (from_batch,) = json.loads(res.output)
+    assert [c["label"] for c in from_batch["calls"]] == ["call-1.txt", "call-0.txt"]
+
+    def same(calls: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{k: v for k, v in c.items() if k != "path"} for c in calls]  # the batch parsed bytes, not a path
+
+    assert from_batch["verdict"] == direct[0]["verdict"] and same(from_batch["calls"]) == same(direct[0]["calls"])
+    res = runner.invoke(cli, ["account", str(out), "--date", "2026-01-01"])
+    assert res.exit_code == 2 and "batch output folder has its own dates" in res.output
