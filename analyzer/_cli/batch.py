@@ -102,6 +102,28 @@ class _RichProgress:
     show_default=True,
     help="The closing summary: a table, or one JSON object on stdout for machines.",
 )
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["asyncio", "ray"]),
+    default="asyncio",
+    show_default=True,
+    help="Where items are analyzed: this process, or Ray actors across a cluster (walkaway[ray]). Outputs, "
+    "resume and exit codes are the same.",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="The Ray cluster to join (host:port, or 'auto'); default: start a local Ray instance.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Ray workers, each with one analyzer (--backend local: one embedded model each); --concurrency is "
+    "per worker for an endpoint.",
+)
 def command(
     inputs: tuple[str, ...],
     out: Path,
@@ -121,6 +143,9 @@ def command(
     redact: bool | None,
     no_progress: bool,
     out_format: str,
+    engine_name: str,
+    ray_address: str | None,
+    workers: int,
 ) -> None:
     """Analyze transcripts in bulk: files, folders (recursive), globs, or a CSV/JSONL manifest.
 
@@ -132,7 +157,7 @@ def command(
     from analyzer._cli.analyze import redaction_notice
     from analyzer.batch.engine import Engine
     from analyzer.batch.inputs import expand_inputs
-    from analyzer.batch.runner import run_batch
+    from analyzer.batch.runner import BatchEngine, run_batch
     from analyzer.config import load_settings
 
     settings = load_settings(
@@ -147,15 +172,31 @@ def command(
     redaction_notice(settings, backend_name)
     items = expand_inputs(inputs, seller=seller, seller_domain=seller_domain, allow_outside=allow_outside)
     fingerprint = pipeline.settings_fingerprint(settings, backend_name, policy)
-    engine = Engine(
-        settings,
-        concurrency=concurrency,
-        requests_per_minute=rpm,
-        tokens_per_minute=tpm,
-        backend=backend_name,
-        item_retries=retries,
-        policy_path=policy,
-    )
+    from analyzer.cluster.ray_engine import RayEngine
+
+    engine: BatchEngine
+    if engine_name == "ray":
+        engine = RayEngine(
+            settings,
+            workers=workers,
+            concurrency=concurrency,
+            backend=backend_name,
+            address=ray_address,
+            item_retries=retries,
+            policy_path=policy,
+            requests_per_minute=rpm,
+            tokens_per_minute=tpm,
+        )
+    else:
+        engine = Engine(
+            settings,
+            concurrency=concurrency,
+            requests_per_minute=rpm,
+            tokens_per_minute=tpm,
+            backend=backend_name,
+            item_retries=retries,
+            policy_path=policy,
+        )
     show_bar = not no_progress and sys.stderr.isatty()
 
     async def go() -> BatchResult:
@@ -164,7 +205,11 @@ def command(
                 return await run_batch(items, out, engine=engine, fingerprint=fingerprint, progress=bar)
         return await run_batch(items, out, engine=engine, fingerprint=fingerprint)
 
-    result = asyncio.run(go())
+    try:
+        result = asyncio.run(go())
+    finally:
+        if isinstance(engine, RayEngine):
+            engine.shutdown()
     if out_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     else:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from analyzer._errors import AnalyzerError, ConfigError
-from analyzer.batch.engine import Engine
+from analyzer.batch.engine import EngineStats
 from analyzer.batch.inputs import BatchItem
 from analyzer.batch.store import ResultRecord, RunStore, content_hash, read_bytes, work_key
+from analyzer.config import Settings
 from analyzer.report.model import Report
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,33 @@ def _unreadable_key(item: BatchItem) -> str:
     return "unreadable-" + hashlib.sha256(str(item.path).encode()).hexdigest()[:20]
 
 
+class BatchEngine(Protocol):
+    """What the runner needs from an engine: ``analyzer.batch.Engine`` in this process, or
+    ``analyzer.cluster.ray_engine.RayEngine`` across a Ray cluster."""
+
+    settings: Settings
+    concurrency: int
+    stats: EngineStats
+
+    async def analyze_one(
+        self,
+        *,
+        path: Path | None = None,
+        data: bytes | None = None,
+        filename: str | None = None,
+        seller: Sequence[str] = (),
+        seller_domain: str | None = None,
+        behaviours: bool = False,
+    ) -> Report:
+        """Analyze one transcript; raise its error when it fails."""
+        ...
+
+
 async def run_batch(
     items: Sequence[BatchItem],
     out: Path,
     *,
-    engine: Engine,
+    engine: BatchEngine,
     fingerprint: str,
     progress: ProgressSink | None = None,
 ) -> BatchResult:
