@@ -1,6 +1,7 @@
 """Batch throughput against an OpenAI-compatible endpoint with a fixed latency.
 
     .venv/bin/python benchmarks/batch.py [--transcripts 500] [--concurrency 32] [--latency 0.2] [--json]
+    .venv/bin/python benchmarks/batch.py --engine ray [--transcripts 500]   # asyncio vs 1, 2, 4 Ray workers
 
 The endpoint is the local stub (``python -m analyzer.testing.openai_stub --latency 0.2``) in a child
 process, so its CPU is not counted as ours. The batch is the real one: `walkaway batch`'s runner, the
@@ -82,6 +83,92 @@ def _run(folder: Path, out: Path, settings: Settings, concurrency: int) -> tuple
     return result, time.perf_counter() - wall0, time.process_time() - cpu0
 
 
+def _run_ray(folder: Path, out: Path, settings: Settings, workers: int, concurrency: int) -> tuple[Any, float, float]:
+    """The same batch on ``workers`` Ray actors (each ``concurrency`` items at once); the CPU is the driver's."""
+    from analyzer.cluster.ray_engine import RayEngine
+
+    items = expand_inputs([str(folder)], seller=["Jordan Ellis"], cwd=folder.parent)
+    engine = RayEngine(settings, workers=workers, concurrency=concurrency, backend="openai")
+    fingerprint = settings_fingerprint(settings, "openai")
+    try:
+        # Outside the measurement: the workers start and import the pipeline on a first small batch.
+        write_calls(folder.parent / "warm-ray", workers * 2, seed=5)
+        warm = expand_inputs([str(folder.parent / "warm-ray")], seller=["Jordan Ellis"], cwd=folder.parent)
+        asyncio.run(run_batch(warm, out.with_name(out.name + "-warm"), engine=engine, fingerprint=fingerprint))
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        result = asyncio.run(run_batch(items, out, engine=engine, fingerprint=fingerprint))
+        return result, time.perf_counter() - wall0, time.process_time() - cpu0
+    finally:
+        engine.shutdown()
+
+
+def ray_main(args: argparse.Namespace) -> int:
+    """``--engine ray``: the asyncio engine and 1, 2 and 4 Ray workers on the same calls, in one run."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a local instance on loopback
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    work = Path(tempfile.mkdtemp(prefix="walkaway-bench-ray-"))
+    write_calls(work / "calls", args.transcripts)
+    stub = subprocess.Popen(
+        [sys.executable, "-m", "analyzer.testing.openai_stub", "--latency", str(args.latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    rows: list[dict[str, Any]] = []
+    try:
+        assert stub.stdout is not None
+        url = stub.stdout.readline().strip()
+        common: dict[str, Any] = {
+            "backend": "openai",
+            "base_url": url,
+            "api_key": "dummy",
+            "model": "stub-model",
+            "cache": False,
+        }
+        write_calls(work / "warm", 4, seed=99)
+        _run(work / "warm", work / "out-warm", Settings(home=work / "home-w", **common), args.concurrency)
+        runs: list[tuple[str, int]] = [("asyncio", 1), ("ray", 1), ("ray", 2), ("ray", 4)]
+        for engine, workers in runs:
+            settings = Settings(home=work / f"home-{engine}-{workers}", **common)
+            out = work / f"out-{engine}-{workers}"
+            if engine == "asyncio":
+                result, wall, cpu = _run(work / "calls", out, settings, args.concurrency)
+            else:
+                result, wall, cpu = _run_ray(work / "calls", out, settings, workers, args.concurrency)
+            calls = sum(r.llm_calls for r in result.records)  # the measured batch's own, not the warm-up's
+            rows.append(
+                {
+                    "engine": engine,
+                    "workers": workers,
+                    "concurrency_per_worker": args.concurrency,
+                    "failed": len(result.failures),
+                    "llm_calls": calls,
+                    "wall_s": round(wall, 2),
+                    "throughput_per_s": round(args.transcripts / wall, 2),
+                    "driver_cpu_ms_per_item": round(1000 * cpu / args.transcripts, 1),
+                }
+            )
+    finally:
+        stub.terminate()
+        stub.wait(timeout=10)
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        print(
+            f"{args.transcripts} transcripts, endpoint latency {args.latency * 1000:.0f} ms, response cache off, "
+            f"{args.concurrency} items in flight per worker"
+        )
+        for r in rows:
+            print(
+                f"  {r['engine']:8} workers {r['workers']}: {r['throughput_per_s']:7.2f} transcripts/s, "
+                f"wall {r['wall_s']:6.1f} s, driver CPU {r['driver_cpu_ms_per_item']:5.1f} ms/item, "
+                f"{r['llm_calls']} LLM calls, {r['failed']} failed"
+            )
+    return 0 if all(r["failed"] == 0 for r in rows) else 1
+
+
 def main() -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -90,7 +177,15 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--no-cache", action="store_true", help="measure with the response cache off")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument(
+        "--engine",
+        choices=["asyncio", "ray"],
+        default="asyncio",
+        help="ray: the asyncio engine and 1, 2 and 4 Ray workers on the same calls, measured in one run",
+    )
     args = parser.parse_args()
+    if args.engine == "ray":
+        return ray_main(args)
 
     work = Path(tempfile.mkdtemp(prefix="walkaway-bench-batch-"))
     write_calls(work / "calls", args.transcripts)
