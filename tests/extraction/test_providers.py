@@ -99,6 +99,8 @@ async def test_chat_openai_keeps_the_logprobs_of_an_openai_compatible_server() -
     assert 0.0 < yes_score(result, "q") < 1.0
     assert result.prompt_tokens > 0
     assert s.log[0]["logprobs"] is True and s.log[0]["top_logprobs"] == 5
+    # The older name of the length cap, which every OpenAI-compatible server knows (llama.cpp's included).
+    assert s.log[0]["max_tokens"] == 1 and "max_completion_tokens" not in s.log[0]
 
 
 async def test_anthropic_model_through_langchain_gives_a_grounded_report(

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import logging
 import time
@@ -108,7 +109,8 @@ def openai_compatible_chat(
     """An OpenAI-compatible endpoint through ``ChatOpenAI`` (the provider's own retries off: ours count)."""
     from langchain_openai import ChatOpenAI
 
-    lc = ChatOpenAI(
+    cls: type[ChatOpenAI] = ChatOpenAI if base_url is None else _compatible_chat_openai()
+    lc = cls(
         model=model,
         base_url=base_url,
         api_key=api_key or "not-needed",
@@ -117,6 +119,25 @@ def openai_compatible_chat(
         temperature=0.0,
     )
     return LangChainChat(lc, backend=backend, model_name=model, max_retries=max_retries, openai_family=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _compatible_chat_openai() -> Any:
+    """``ChatOpenAI`` that sends ``max_tokens`` as the request's length cap.
+
+    ChatOpenAI renames it ``max_completion_tokens`` (OpenAI's newer name). Servers that only know the older
+    one (llama.cpp's, older vLLM and Ollama builds) ignore the unknown field, so a one-token yes/no question
+    would generate a whole answer. Used for every ``base_url`` endpoint; OpenAI itself gets ChatOpenAI."""
+    from langchain_openai import ChatOpenAI
+
+    class CompatibleChatOpenAI(ChatOpenAI):
+        def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+            payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+    return CompatibleChatOpenAI
 
 
 def provider_chat(settings: Settings, provider: str, name: str) -> LangChainChat:
