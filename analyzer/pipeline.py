@@ -14,16 +14,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer._errors import AnalyzerError, BackendError, ConfigError, ExtractionError
-from analyzer.chunking import plan_chunks
+from analyzer._errors import ConfigError
+from analyzer.chunking import Chunk, plan_chunks
 from analyzer.coaching import coach
 from analyzer.config import Settings, load_settings
 from analyzer.extraction.backends.chat import ChatModel, LogprobsMissing
 from analyzer.extraction.backends.factory import build_chat, identity
 from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
-from analyzer.extraction.extractor import ChunkExtractor, render_chunk
-from analyzer.extraction.findings import ChunkFailure, Findings, Flag, GroundingStats, SignalFinding, Usage
-from analyzer.extraction.grounding import ground
+from analyzer.extraction.extractor import ChunkExtractor, RawFinding, render_chunk
+from analyzer.extraction.findings import Findings, Usage
+from analyzer.extraction.grounding import ground_chunks
 from analyzer.extraction.merge import merge_flags, merge_signals
 from analyzer.extraction.prompts import Prompts, load_prompts
 from analyzer.extraction.redact import redaction_wanted
@@ -119,24 +119,12 @@ async def extract_findings(
     extractor = ChunkExtractor(
         chat, prompts, max_reasks=settings.max_reasks, context=context, cues=find_cues(lexicon_hits)
     )
-    stats = GroundingStats()
     usage = Usage(transcript_tokens=count_tokens(transcript.text()))
-    flags: list[Flag] = []
-    signals: list[SignalFinding] = []
-    failures: list[ChunkFailure] = []
-    errors: list[AnalyzerError] = []
-    scores: dict[str, float] = {}
     cue_hits: set[str] = set()
     started = time.perf_counter()
-    for chunk in chunks:
-        try:
-            result = await extractor.run(render_chunk(view, chunk))
-        except LogprobsMissing:
-            raise  # not this chunk's fault: no chunk can be scored (the caller falls back)
-        except (ExtractionError, BackendError) as exc:
-            failures.append(ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError)))
-            errors.append(exc)
-            continue
+
+    async def step(chunk: Chunk) -> tuple[list[RawFinding], dict[str, float]]:
+        result = await extractor.run(render_chunk(view, chunk))
         usage.add(
             Usage(
                 calls=result.calls,
@@ -146,30 +134,26 @@ async def extract_findings(
                 completion_tokens=result.completion_tokens,
             )
         )
-        cue_hits |= result.cue_hits
+        cue_hits.update(result.cue_hits)
         progress.info("chunk %d of %d: %d questions answered", chunk.index + 1, len(chunks), result.calls)
-        for name, p in result.scores.items():
-            scores[name] = max(scores.get(name, 0.0), round(p, 4))
-        f, s = ground(transcript, result.findings, stats)
-        flags += f
-        signals += s
-    if chunks and len(failures) == len(chunks):
-        raise errors[0]
+        return result.findings, result.scores
+
+    got = await ground_chunks(transcript, chunks, step)
     usage.seconds = time.perf_counter() - started
     usage.cost_usd = _cost(settings, usage)
     return Findings(
         strategy="chunks",
         # The model finds the flag; a strong cue phrase of the same category sets how serious it is.
-        flags=raise_severity_from_cues(merge_flags(flags), lexicon_hits),
-        signals=merge_signals(signals),
-        grounding=stats,
+        flags=raise_severity_from_cues(merge_flags(got.flags), lexicon_hits),
+        signals=merge_signals(got.signals),
+        grounding=got.stats,
         usage=usage,
         chunks_total=len(chunks),
-        chunk_failures=failures,
+        chunk_failures=got.failures,
         backend=chat.backend,
         model=chat.model,
         prompt_version=prompts.full_version,
-        scores=scores,
+        scores=got.scores,
         cue_hits=sorted(cue_hits),
     )
 

@@ -14,8 +14,14 @@ still a next step), but need at least one valid id.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from analyzer._errors import AnalyzerError, BackendError, ExtractionError
+from analyzer.chunking import Chunk
+from analyzer.extraction.backends.chat import LogprobsMissing
 from analyzer.extraction.extractor import RawFinding
-from analyzer.extraction.findings import Evidence, Flag, GroundingStats, SignalFinding
+from analyzer.extraction.findings import ChunkFailure, Evidence, Flag, GroundingStats, SignalFinding
 from analyzer.taxonomy import CATEGORIES, SEVERITIES, SIGNALS, Severity
 from analyzer.transcript.model import Transcript
 
@@ -77,3 +83,47 @@ def ground(
             )
         )
     return flags, signals
+
+
+@dataclass
+class ChunkedFindings:
+    """What a per-chunk strategy gathered over a call: grounded, not yet merged."""
+
+    flags: list[Flag] = field(default_factory=list)
+    signals: list[SignalFinding] = field(default_factory=list)
+    failures: list[ChunkFailure] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+    stats: GroundingStats = field(default_factory=GroundingStats)
+
+
+async def ground_chunks(
+    transcript: Transcript,
+    chunks: Sequence[Chunk],
+    step: Callable[[Chunk], Awaitable[tuple[list[RawFinding], dict[str, float]]]],
+) -> ChunkedFindings:
+    """Run ``step`` (one chunk's raw findings and yes-scores) over every chunk and ground the results.
+
+    A chunk whose step raises ``ExtractionError`` or ``BackendError`` is recorded as a failure, not fatal,
+    unless every chunk fails (then the first error is raised). ``LogprobsMissing`` is raised at once: no
+    chunk can be scored on that endpoint, and the caller falls back to another strategy."""
+    out = ChunkedFindings()
+    errors: list[AnalyzerError] = []
+    for chunk in chunks:
+        try:
+            raw, scores = await step(chunk)
+        except LogprobsMissing:
+            raise
+        except (ExtractionError, BackendError) as exc:
+            out.failures.append(
+                ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError))
+            )
+            errors.append(exc)
+            continue
+        for name, p in scores.items():
+            out.scores[name] = max(out.scores.get(name, 0.0), round(p, 4))
+        f, s = ground(transcript, raw, out.stats)
+        out.flags += f
+        out.signals += s
+    if chunks and len(out.failures) == len(chunks):
+        raise errors[0]
+    return out

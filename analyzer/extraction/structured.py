@@ -25,12 +25,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from analyzer._errors import AnalyzerError, BackendError, ExtractionError
-from analyzer.chunking import plan_chunks
+from analyzer._errors import ExtractionError
+from analyzer.chunking import Chunk, plan_chunks
 from analyzer.extraction.backends.chat import ChatModel, Message
 from analyzer.extraction.extractor import RawFinding, RenderedChunk, describe_error, render_chunk
-from analyzer.extraction.findings import ChunkFailure, Findings, Flag, GroundingStats, SignalFinding, Usage
-from analyzer.extraction.grounding import ground
+from analyzer.extraction.findings import Findings, Usage
+from analyzer.extraction.grounding import ground_chunks
 from analyzer.extraction.merge import merge_flags, merge_signals
 from analyzer.extraction.prompts import Prompts
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Severity
@@ -216,40 +216,26 @@ async def extract_structured(
     chunks = plan_chunks(transcript, budget_tokens=budget_tokens, overlap_tokens=overlap_tokens)
     context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
     extractor = StructuredExtractor(chat, prompts, max_reasks=max_reasks, context=context)
-    stats = GroundingStats()
     usage = Usage(transcript_tokens=count_tokens(transcript.text()))
-    flags: list[Flag] = []
-    signals: list[SignalFinding] = []
-    failures: list[ChunkFailure] = []
-    errors: list[AnalyzerError] = []
-    scores: dict[str, float] = {}
     started = time.perf_counter()
-    for chunk in chunks:
-        try:
-            raw, chunk_scores = await extractor.run(render_chunk(view, chunk), usage)
-        except (ExtractionError, BackendError) as exc:
-            failures.append(ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError)))
-            errors.append(exc)
-            continue
+
+    async def step(chunk: Chunk) -> tuple[list[RawFinding], dict[str, float]]:
+        found = await extractor.run(render_chunk(view, chunk), usage)
         progress.info("chunk %d of %d: structured answer", chunk.index + 1, len(chunks))
-        for name, p in chunk_scores.items():
-            scores[name] = max(scores.get(name, 0.0), p)
-        f, s = ground(transcript, raw, stats)
-        flags += f
-        signals += s
-    if chunks and len(failures) == len(chunks):
-        raise errors[0]
+        return found
+
+    got = await ground_chunks(transcript, chunks, step)
     usage.seconds = time.perf_counter() - started
     return Findings(
         strategy="structured",
-        flags=merge_flags(flags),
-        signals=merge_signals(signals),
-        grounding=stats,
+        flags=merge_flags(got.flags),
+        signals=merge_signals(got.signals),
+        grounding=got.stats,
         usage=usage,
         chunks_total=len(chunks),
-        chunk_failures=failures,
+        chunk_failures=got.failures,
         backend=chat.backend,
         model=chat.model,
         prompt_version=prompts.full_version,
-        scores=scores,
+        scores=got.scores,
     )

@@ -22,6 +22,21 @@ pytestmark = pytest.mark.ray
 pytest.importorskip("ray", reason="ray is not installed (walkaway[ray] / the dev extra)")
 
 
+def _env(url: str, tmp_path: Path) -> dict[str, str]:
+    """The batch's environment: the stub endpoint, the yes/no strategy, Ray on loopback."""
+    return {
+        **os.environ,
+        **RAY_ENV,
+        "WALKAWAY_BACKEND": "openai",
+        "WALKAWAY_BASE_URL": url,
+        "WALKAWAY_API_KEY": "k",
+        "WALKAWAY_MODEL": "stub",
+        "WALKAWAY_STRATEGY": "chunks",
+        "WALKAWAY_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": str(REPO),
+    }
+
+
 def _batch_cmd(folder: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
@@ -49,17 +64,7 @@ def test_a_sigkilled_ray_driver_resumes_without_duplicates(tmp_path: Path) -> No
     (folder / "broken.txt").unlink()
     out = tmp_path / "out"
     with OpenAIStub(latency=0.2) as stub:
-        env = {
-            **os.environ,
-            **RAY_ENV,
-            "WALKAWAY_BACKEND": "openai",
-            "WALKAWAY_BASE_URL": stub.url,
-            "WALKAWAY_API_KEY": "k",
-            "WALKAWAY_MODEL": "stub",
-            "WALKAWAY_STRATEGY": "chunks",
-            "WALKAWAY_HOME": str(tmp_path / "home"),
-            "PYTHONPATH": str(REPO),
-        }
+        env = _env(stub.url, tmp_path)
         proc = subprocess.Popen(
             _batch_cmd(folder, out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
         )
@@ -116,17 +121,7 @@ def test_a_two_node_cluster_on_this_machine_runs_a_batch(tmp_path: Path) -> None
         folder = _calls(tmp_path / "calls", 4)
         (folder / "broken.txt").unlink()
         with OpenAIStub() as stub:
-            env = {
-                **os.environ,
-                **RAY_ENV,
-                "WALKAWAY_BACKEND": "openai",
-                "WALKAWAY_BASE_URL": stub.url,
-                "WALKAWAY_API_KEY": "k",
-                "WALKAWAY_MODEL": "stub",
-                "WALKAWAY_STRATEGY": "chunks",
-                "WALKAWAY_HOME": str(tmp_path / "home"),
-                "PYTHONPATH": str(REPO),
-            }
+            env = _env(stub.url, tmp_path)
             done = subprocess.run(
                 _batch_cmd(folder, tmp_path / "out", "--ray-address", f"127.0.0.1:{port}"),
                 env=env,
