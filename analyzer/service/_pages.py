@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from analyzer.report._common import coaching_lines
 from analyzer.report.model import Report
 from analyzer.service._intake import UploadError, prepare
 from analyzer.service._security import COOKIE, safe_next
@@ -161,6 +162,7 @@ def report_view(report: Report) -> dict[str, Any]:
         "highlighted": sum(1 for t in turns for s in t.sentences if s.marks),
         "verdict_label": VERDICT_LABELS.get(report.verdict, report.verdict),
         "verdict_blurb": VERDICT_BLURBS.get(report.verdict, ""),
+        "coaching": coaching_lines(report),
     }
 
 

@@ -59,11 +59,14 @@ def fake_report(transcript: Transcript) -> Report:
     if need:
         signals.append(SignalFinding(signal="need_confirmed", evidence=need))
     verdict = "walk_away" if any(f.severity == "high" for f in flags) else "qualify_further"
+    from analyzer.coaching import coach
+
     return Report(
         source=transcript.source, verdict=verdict, flags=flags, signals=signals, decided_by="fake-rule",  # type: ignore[arg-type]
         open_questions=[OpenQuestion(element="budget", question="When does the budget unfreeze?")],
         message=MessageDraft(kind="decline", subject="Thanks for your time", body="Hi Dana,\nThanks for the call."),
         transcript=transcript, speakers=transcript.speakers, backend="fake",
+        coaching=coach(transcript, flags),  # as the pipeline adds it
     )
 
 

@@ -64,6 +64,9 @@ def test_report_page_shows_verdict_flags_and_highlights(client: TestClient) -> N
     assert "When does the budget unfreeze?" in html  # open question
     assert 'data-copy="draft"' in html  # the message draft's copy button
     assert "Subject: Thanks for your time" in html
+    # Discovery coaching: the seller's questions by area, and the red flag talked past or followed up.
+    assert 'id="coaching"' in html and "budget (“What budget have you set aside?”)" in html
+    assert "Red flag budget (“The budget is frozen until next fiscal year.”) talked past" in html
 
 
 def test_uploaded_markup_is_always_escaped(client: TestClient) -> None:
