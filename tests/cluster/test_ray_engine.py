@@ -151,6 +151,35 @@ def test_a_worker_killed_mid_run_is_replaced_and_its_item_retried(local_ray: Non
     assert sorted(r["id"] for r in rows) == sorted({r["id"] for r in rows})  # each item written once
 
 
+def test_a_misbehaving_endpoint_through_ray_ends_as_a_clean_run_does(local_ray: None, tmp_path: Path) -> None:
+    from analyzer.testing.openai_stub import Faults
+
+    folder = _calls(tmp_path / "calls", 4)
+    (folder / "broken.txt").unlink()
+    items = expand_inputs([str(folder)], seller=SELLER)
+    results = {}
+    for name, faults in (
+        ("clean", None),
+        (
+            "faulty",
+            Faults(
+                rate_429=0.2, rate_500=0.2, rate_truncated=0.1, retry_after=0.05, max_failures_per_request=1, seed=3
+            ),
+        ),
+    ):
+        with OpenAIStub(faults=faults) as stub:
+            settings = _settings(stub.url, tmp_path / f"home-{name}")
+            out = tmp_path / f"out-{name}"
+            asyncio.run(
+                run_batch(items, out, engine=_engine(settings), fingerprint=settings_fingerprint(settings, "openai"))
+            )
+            if faults is not None:
+                assert sum(stub.faults_served.values()) > 0
+        results[name] = _comparable(out)
+    # Every fault is absorbed by the workers' one retry layer: the same reports as without faults.
+    assert results["faulty"] == results["clean"]
+
+
 def test_without_ray_the_engine_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
     from analyzer._errors import ConfigError
     from analyzer.cluster.ray_engine import RayEngine

@@ -132,5 +132,3 @@ def test_a_two_node_cluster_on_this_machine_runs_a_batch(tmp_path: Path) -> None
         assert json.loads(done.stdout)["succeeded"] == 4
     finally:
         subprocess.run([ray_cmd, "stop", "--force"], env=node_env, capture_output=True, timeout=120)
-
-
