@@ -17,9 +17,6 @@ StrategyName = Literal["chunks", "windows", "structured"]
 log-probabilities, for small local models); ``structured`` is one structured-output call per chunk, for
 capable models and endpoints without log-probabilities."""
 STRATEGY_ALIASES = {"questions": "chunks"}
-DEFAULT_STRATEGY: StrategyName = "chunks"
-"""The embedded model's strategy until windows wins out-of-fold on the development set (evals/README.md);
-a model's profile names its own (analyzer/extraction/profiles.py)."""
 
 
 def _default_home() -> Path:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from analyzer.accounts.analyze import AccountCall
     from analyzer.accounts.model import AccountReport
     from analyzer.accounts.policy import AccountPolicy
-    from analyzer.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -81,9 +80,48 @@ def command(
     Each call is analyzed as `walkaway analyze` would (answers come from the response cache when the call
     was analyzed before), then the per-call behaviours the patterns need are asked, and the account policy
     decides. Exit 0 with the report(s)."""
-    from analyzer._cli.analyze import redaction_notice, show_progress
-    from analyzer.accounts.policy import load_account_policy
     from analyzer.accounts.render import render_account
+
+    _, _, reports = account_reports(
+        inputs,
+        account_name,
+        dates,
+        backend,
+        model,
+        strategy,
+        profile,
+        seller,
+        seller_domain,
+        policy_path,
+        no_cache,
+        allow_outside,
+    )
+    if out_format == "json":
+        text = json.dumps([json.loads(r.model_dump_json()) for r in reports], indent=2) + "\n"
+    else:
+        text = "\n".join(render_account(r, out_format) for r in reports)
+    emit(text, out)
+
+
+def account_reports(
+    inputs: tuple[str, ...],
+    account_name: str | None,
+    dates: tuple[str, ...],
+    backend: str | None,
+    model: str | None,
+    strategy: str | None,
+    profile: str | None,
+    seller: tuple[str, ...],
+    seller_domain: str | None,
+    policy_path: Path | None,
+    no_cache: bool,
+    allow_outside: bool,
+) -> tuple[dict[str, list[AccountCall]], AccountPolicy, list[AccountReport]]:
+    """What ``account`` and ``pipeline`` share: the settings, the calls grouped by account, and every
+    account analyzed one after another (their calls share the model and the cache)."""
+    from analyzer._cli.analyze import redaction_notice, show_progress
+    from analyzer.accounts.analyze import analyze_account
+    from analyzer.accounts.policy import load_account_policy
     from analyzer.config import load_settings
 
     settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile)
@@ -93,29 +131,15 @@ def command(
     show_progress()
     redaction_notice(settings, name)
 
-    reports = run_accounts(groups, settings, name, policy, no_cache)
-    if out_format == "json":
-        text = json.dumps([json.loads(r.model_dump_json()) for r in reports], indent=2) + "\n"
-    else:
-        text = "\n".join(render_account(r, out_format) for r in reports)
-    emit(text, out)
-
-
-def run_accounts(
-    groups: dict[str, list[AccountCall]], settings: Settings, backend: str, policy: AccountPolicy, no_cache: bool
-) -> list[AccountReport]:
-    """Every account analyzed, one after another (their calls share the model and the cache)."""
-    from analyzer.accounts.analyze import analyze_account
-
     async def run() -> list[AccountReport]:
         return [
             await analyze_account(
-                calls, settings=settings, backend=backend, policy=policy, use_cache=False if no_cache else None
+                calls, settings=settings, backend=name, policy=policy, use_cache=False if no_cache else None
             )
             for calls in groups.values()
         ]
 
-    return asyncio.run(run())
+    return groups, policy, asyncio.run(run())
 
 
 def emit(text: str, out: Path | None) -> None:

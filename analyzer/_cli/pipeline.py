@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from analyzer._cli.account import account_inputs, emit, group_calls, run_accounts
+from analyzer._cli.account import account_inputs, account_reports, emit
 
 
 @click.command("pipeline")
@@ -33,22 +33,26 @@ def command(
     and the call it first appeared in), the accounts to fire first, then per rep the calls held after
     disqualifying evidence surfaced and the median calls to disqualify. A rep is the first seller name on
     the account's first call (a manifest's seller column, or --seller)."""
-    from analyzer._cli.analyze import redaction_notice, show_progress
     from analyzer._errors import ConfigError
     from analyzer.accounts.analyze import parse_date
-    from analyzer.accounts.policy import load_account_policy
     from analyzer.accounts.review import render_review, review
-    from analyzer.config import load_settings
 
     day = parse_date(as_of)
     if as_of and day is None:
         raise ConfigError(f"--as-of {as_of!r} is not a date like 2026-03-02")
-    settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile)
-    name = backend or settings.resolved_backend()
-    policy = load_account_policy(policy_path)
-    groups = group_calls(inputs, account_name, dates, seller, seller_domain, allow_outside)
-    show_progress()
-    redaction_notice(settings, name)
-    reports = run_accounts(groups, settings, name, policy, no_cache)
+    groups, policy, reports = account_reports(
+        inputs,
+        account_name,
+        dates,
+        backend,
+        model,
+        strategy,
+        profile,
+        seller,
+        seller_domain,
+        policy_path,
+        no_cache,
+        allow_outside,
+    )
     reps = {acc: (calls[0].seller[0] if calls and calls[0].seller else "unknown") for acc, calls in groups.items()}
     emit(render_review(review(reports, policy, reps=reps, as_of=day), out_format), out)

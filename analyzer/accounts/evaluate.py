@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -285,7 +284,3 @@ def summary_lines(run: AccountRun) -> list[str]:
         )
     return lines
 
-
-def as_dict(run: AccountRun) -> dict[str, Any]:
-    """JSON-able results."""
-    return run.model_dump(mode="json")

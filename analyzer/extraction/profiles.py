@@ -67,10 +67,6 @@ class Profile(BaseModel):
         return f"{self.name}@{self.digest}" if self.digest else self.name
 
 
-UNCALIBRATED = Profile(name="")
-"""No profile: every cut-off 0.5, no calibration."""
-
-
 def profile_dirs(home: Path) -> list[Path]:
     """Where profiles are looked up, first match wins: the user's, then the shipped ones."""
     from analyzer.extraction.prompts import prompts_dir

@@ -26,7 +26,7 @@ import asyncio
 import json
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import openai
 
@@ -35,8 +35,6 @@ from analyzer.extraction.backends.chat import ChatResult, Message, retry_after_h
 
 if TYPE_CHECKING:
     from langchain_core.language_models.chat_models import BaseChatModel
-
-SchemaMode = Literal["json_schema", "json_object"]
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _CONFIG_STATUS = frozenset({401, 403, 404})
@@ -78,27 +76,18 @@ class LangChainChat:
         model_name: str,
         max_retries: int,
         openai_family: bool,
-        sequential: bool = False,
-        schema_mode: SchemaMode = "json_schema",
         max_tokens_param: str | None = "max_tokens",
     ) -> None:
         self.backend = backend
         self.model = model_name
-        self.sequential = sequential
+        # Endpoints serve many requests at once: a chunk's questions go out together (ChunkExtractor.run).
+        self.sequential = False
         self.max_retries = max_retries
-        self.schema_mode: SchemaMode = schema_mode
         # Only the OpenAI chat API takes logprobs and a raw response_format; other providers reject the
         # unknown parameters, so they get no logprobs and structured output by their own method.
         self.openai_family = openai_family
         self.max_tokens_param = max_tokens_param
         self._model = model
-        # One chunk at a time on a single-slot server (see extractor.ChunkExtractor.run).
-        self.chunk_lock: asyncio.Lock | None = asyncio.Lock() if sequential else None
-
-    def _response_format(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
-        if self.schema_mode == "json_object":
-            return {"type": "json_object", "schema": schema}
-        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
 
     async def _invoke(
         self, messages: list[Message], max_tokens: int, top_logprobs: int, schema: dict[str, Any] | None, name: str
@@ -123,7 +112,10 @@ class LangChainChat:
             kwargs["logprobs"] = True
             kwargs["top_logprobs"] = top_logprobs
         if schema is not None:
-            kwargs["response_format"] = self._response_format(schema, name)
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": True},
+            }
         msg = await self._model.bind(**kwargs).ainvoke(messages)
         alts: list[tuple[str, float]] = []
         content = ((msg.response_metadata or {}).get("logprobs") or {}).get("content") or []
