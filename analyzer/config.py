@@ -57,10 +57,16 @@ class Settings(BaseSettings):
         le=10,
         description="The one retry budget: further attempts of one request after a 429, a 5xx, a timeout, a "
         "dropped connection or a cut-off body, with exponential backoff that honours Retry-After. Applied in "
-        "one place (OpenAIChat.complete); nothing above it retries a request again.",
+        "one place (LangChainChat.complete); nothing above it retries a request again.",
     )
     max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks when the output is invalid JSON or off-schema.")
     max_file_bytes: int = Field(default=20_000_000, ge=1, description="Transcripts larger than this are refused.")
+    max_words: int = Field(
+        default=250_000,
+        ge=1,
+        description="Transcripts that hold more spoken words than this are refused (250,000 words is about 27 "
+        "hours of talk; a 60-minute call is about 9,000).",
+    )
     chunk_tokens: int = Field(
         default=1800, ge=100, le=100_000, description="Token budget of the transcript part of one chunk."
     )

@@ -113,7 +113,7 @@ async def extract_findings(
     view = model_view if model_view is not None else transcript
     chunks = plan_chunks(transcript, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
     context = f"The seller's ideal customer: {icp_text}\n" if icp_text else ""
-    from analyzer.extraction.keywords import find_cues, raise_severity_from_cues, scan_cues
+    from analyzer.extraction.cues import find_cues, raise_severity_from_cues, scan_cues
 
     lexicon_hits = scan_cues(transcript)
     extractor = ChunkExtractor(
@@ -246,13 +246,13 @@ async def analyze_async(
     cache_on = settings.cache if use_cache is None else use_cache
     naive_verdict = None
     if name == "keywords":
-        from analyzer.extraction.keywords import extract_keywords
+        from analyzer.extraction.backends.keywords import extract_keywords
 
         findings = extract_keywords(transcript)
     else:
         chat = model_chat(settings, name, chat=chat, cache=cache_on)
         if name == "naive":
-            from analyzer.extraction.naive import extract_naive
+            from analyzer.extraction.backends.naive import extract_naive
 
             findings, naive_verdict = await extract_naive(model_view or transcript, chat, prompts)
             findings.backend = "naive"

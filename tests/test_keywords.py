@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from analyzer.extraction.keywords import FLAG_CUES, SIGNAL_CUES, extract_keywords, find_cues
+from analyzer.extraction.backends.keywords import extract_keywords
+from analyzer.extraction.cues import FLAG_CUES, SIGNAL_CUES, find_cues
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 from analyzer.transcript.model import Sentence, Transcript, Turn
 
@@ -155,8 +158,8 @@ def test_send_it_to_me_is_not_a_request_for_money() -> None:
 
 
 def test_a_strong_cue_raises_the_severity_of_a_flag_the_model_found() -> None:
+    from analyzer.extraction.cues import raise_severity_from_cues, scan_cues
     from analyzer.extraction.findings import Evidence, Flag
-    from analyzer.extraction.keywords import raise_severity_from_cues, scan_cues
 
     call = _call(
         ("Sam", "seller", ["Thanks for your time."]),
@@ -181,13 +184,42 @@ def test_an_injected_instruction_is_not_a_cue() -> None:
     assert extract_keywords(call).flags == []
 
 
-def test_cue_regexes_are_lower_case() -> None:
-    # scan_cues matches lowercased text with case-sensitive copies of the regexes (twice as fast as
-    # IGNORECASE): a capital letter in a regex would silently never match.
-    import re
+def test_a_mistake_in_the_lexicon_is_one_sentence_naming_the_cue(tmp_path) -> None:
+    # Text is lowercased before matching: a capital letter in a cue would silently never match.
+    from analyzer._errors import ConfigError
+    from analyzer.extraction.cues import LEXICON_PATH, load_lexicon
 
-    from analyzer.extraction.keywords import FLAG_CUES, SIGNAL_CUES
+    good = LEXICON_PATH.read_text(encoding="utf-8")
+    head, cues = good.split("\nflags:")
+    cases = {
+        "capital": (good.replace(r"\bnot my (?:call", r"\bNot my (?:call", 1), "cue 'not my call' of authority"),
+        "regex": (good.replace(r"\bnot my (?:call", r"\bnot my ((?:call", 1), "not a valid regular expression"),
+        "macro": (head + "\nflags:" + cues.replace("{{boss}}", "{{bos}}", 1), "unknown macro"),
+        "label": (good.replace("  fit:\n", "  fitt:\n", 1), "flags.fitt"),
+    }
+    for name, (text, expected) in cases.items():
+        assert text != good, name
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            load_lexicon(path)
 
-    for cues in (*FLAG_CUES.values(), *SIGNAL_CUES.values()):
-        for cue in cues:
-            assert not re.search(r"[A-Z]", re.sub(r"\\[A-Za-z]", "", cue.pattern.pattern)), cue.name
+
+def test_repeated_sentences_are_matched_once_and_cited_each_time() -> None:
+    from analyzer.extraction import cues
+
+    call = _prospect("Our budget is frozen.", "Yeah.", "Our budget is frozen.")
+    calls = []
+    original = cues._MATCHER.best
+
+    def counting(norm: str):  # type: ignore[no-untyped-def]
+        calls.append(norm)
+        return original(norm)
+
+    object.__setattr__(cues._MATCHER, "best", counting)
+    try:
+        hits = cues.scan_cues(call)
+    finally:
+        object.__delattr__(cues._MATCHER, "best")
+    assert [sid for _, sid, _, _ in hits["budget"]] == ["t2.1", "t2.3"]
+    assert sorted(calls) == ["our budget is frozen.", "yeah."]

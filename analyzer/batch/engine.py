@@ -3,7 +3,7 @@
 Layers of resilience, innermost first:
 
 1. transport failures (429, 5xx, timeouts, dropped connections, cut-off bodies) are retried in exactly
-   one place, ``OpenAIChat.complete``, within one budget (``Settings.max_retries`` further attempts per
+   one place, ``LangChainChat.complete``, within one budget (``Settings.max_retries`` further attempts per
    request, exponential backoff honouring Retry-After). When that budget is spent the request fails with
    a ``BackendError`` and nothing above retries it again: no layer multiplies the budget;
 2. the extractor re-asks on off-schema output (``Settings.max_reasks``): a content retry, not a transport one;

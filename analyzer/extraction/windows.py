@@ -338,8 +338,8 @@ async def extract_windows(
     """
     from analyzer._errors import AnalyzerError, BackendError, ExtractionError
     from analyzer.extraction.combine import combine
+    from analyzer.extraction.cues import find_cues
     from analyzer.extraction.findings import ChunkFailure, GroundingStats, Usage
-    from analyzer.extraction.keywords import find_cues
 
     view = model_view if model_view is not None else transcript
     windows = plan_windows(view, budget_tokens=budget_tokens)

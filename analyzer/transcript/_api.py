@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import re
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from analyzer._errors import TranscriptError
+from analyzer._gc import collector_paused
 from analyzer.config import load_settings
 from analyzer.transcript._build import build_transcript
 from analyzer.transcript._captions import parse_captions
@@ -155,26 +154,27 @@ def parse_bytes(
         raise TranscriptError(
             f"a {suffix} file is {_NOT_TRANSCRIPTS[suffix]}, not a transcript; expected {EXPECTED}", path=filename
         )
-    with _collector_paused():
+    with collector_paused():
         raw = _parse_raw(data, filename, fmt, suffix, limit)
+        _check_words(raw, filename)
         return build_transcript(raw, source=filename, seller=seller, seller_domain=seller_domain)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a transcript is built.
-
-    A 20 MB call allocates ~500,000 models and their lists, none of them in reference cycles; the
-    collector would rescan the growing heap again and again, which more than doubled the parse time.
-    Garbage without cycles is still freed at once; the collector runs again as soon as this exits (it
-    is left off if something else had turned it off)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+def _check_words(raw: RawDoc, filename: str) -> None:
+    # Bytes alone do not bound the work: 20 MB of plain text is ~3 million words (hundreds of hours of
+    # talk, about 15 hours of the embedded model), while 20 MB of a JSON export with word timings is a
+    # few hours of call. The word limit bounds every later stage whatever the format; it is checked
+    # before the transcript is built, which is most of the parse time (a 19.9 MB call is refused in
+    # about 2.5 s of CPU instead of 9).
+    limit = load_settings().max_words
+    words = sum(len(cue.text.split()) for cue in raw.cues)
+    if words > limit:
+        raise TranscriptError(
+            f"the transcript holds {words:,} words, over the {limit:,}-word limit (about "
+            f"{limit // 9_000} hours of talk); expected one call: split it into calls, or raise "
+            "WALKAWAY_MAX_WORDS to allow it",
+            path=filename,
+        )
 
 
 def _parse_raw(data: bytes, filename: str, fmt: str | None, suffix: str, limit: int) -> RawDoc:

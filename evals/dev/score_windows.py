@@ -19,7 +19,7 @@ import yaml
 
 from analyzer.config import load_settings
 from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
-from analyzer.extraction.keywords import find_cues, scan_cues
+from analyzer.extraction.cues import find_cues, scan_cues
 from analyzer.extraction.windows import WindowExtractor, load_window_spec, plan_windows
 from analyzer.pipeline import build_chat
 from analyzer.transcript import parse_file
