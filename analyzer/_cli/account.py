@@ -226,6 +226,7 @@ def _stored_calls(folder: Path, account_name: str | None) -> list[AccountCall]:
                 path=Path(record.path),
                 account=account,
                 date=parse_date(record.date),
+                seller=_sellers_of(folder / record.report),
                 label=Path(record.path).name,
                 report=folder / record.report,
             )
@@ -233,3 +234,15 @@ def _stored_calls(folder: Path, account_name: str | None) -> list[AccountCall]:
     if not out:
         raise ConfigError(f"{folder}: no finished call with an account (batch manifests carry account_id)")
     return out
+
+
+def _sellers_of(report: Path) -> tuple[str, ...]:
+    """The seller-side speakers a stored report names (the pipeline review's rep); () when it cannot be read
+    here: reading the report for the account says what is wrong with it."""
+    import json
+
+    try:
+        speakers = json.loads(report.read_text(encoding="utf-8")).get("speakers") or []
+        return tuple(str(s["name"]) for s in speakers if isinstance(s, dict) and s.get("role") == "seller")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, AttributeError):
+        return ()

@@ -391,3 +391,7 @@ def test_account_reads_a_batch_output_folder_without_analyzing_again(tmp_path: P
     assert from_batch["verdict"] == direct[0]["verdict"] and same(from_batch["calls"]) == same(direct[0]["calls"])
     res = runner.invoke(cli, ["account", str(out), "--date", "2026-01-01"])
     assert res.exit_code == 2 and "batch output folder has its own dates" in res.output
+    # The pipeline review names the rep from the stored reports' seller speakers: the ledger has no hints.
+    res = runner.invoke(cli, ["pipeline", str(out), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["accounts"][0]["rep"] == "Dana Reyes"
