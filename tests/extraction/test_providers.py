@@ -222,3 +222,30 @@ async def test_the_embedded_profile_keeps_the_small_models_strategy_and_threshol
     report = await analyze_async(CALL, seller=SELLER, chat=FakeChat(responder=respond), use_cache=False)
     assert report.strategy == "chunks" and report.profile.startswith("embedded@") and not report.warnings
     assert report.prompt_version.endswith(report.profile.split("@")[1])
+
+
+@pytest.mark.parametrize(
+    ("backend", "model", "base_url"),
+    [
+        ("fake", None, None),
+        ("local", None, None),
+        ("local", "anthropic:claude-test", None),  # --backend local wins over a provider model name
+        ("naive", None, None),
+        ("naive", None, "http://127.0.0.1:9/v1"),
+        ("openai", "gpt-4o-mini", "http://127.0.0.1:9/v1"),
+        ("openai", "anthropic:claude-test", None),
+        ("langchain", "anthropic:claude-test", None),
+        ("naive", "anthropic:claude-test", None),
+    ],
+)
+async def test_identity_names_the_client_build_chat_builds(
+    backend: str, model: str | None, base_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Profiles and batch fingerprints are chosen from identity() before any client exists: it must name the
+    # very client build_chat makes, or a profile meant for one model would run with another.
+    from analyzer.extraction.backends.factory import build_chat, identity
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    settings = load_settings(model=model, base_url=base_url, api_key="k")
+    chat = build_chat(settings, backend)
+    assert identity(settings, backend) == (chat.backend, chat.model)

@@ -176,6 +176,29 @@ def provider_chat(settings: Settings, provider: str, name: str) -> LangChainChat
     )
 
 
+def _route(settings: Settings, backend: str) -> tuple[str, str | None, str | None]:
+    """(kind, provider, model name) for a backend name: the one place that decides which client a backend
+    gets, so that building it (``build_chat``) and naming it (``identity``) cannot drift apart.
+    Kinds: ``fake``, ``keywords`` (no model), ``provider`` (LangChain ``init_chat_model``), ``openai`` (an
+    OpenAI-compatible URL, or Azure with ``azure_openai:``), ``local`` (the embedded model)."""
+    provider, name = split_model(settings.model)
+    if backend in ("fake", "keywords"):
+        return backend, None, None
+    if backend == "langchain" or (provider is not None and provider not in _OPENAI_FAMILY and backend != "local"):
+        if provider is None or name is None:
+            known = ", ".join(PROVIDERS)
+            raise ConfigError(
+                f"the langchain backend needs --model PROVIDER:MODEL (WALKAWAY_MODEL), e.g. "
+                f"anthropic:claude-3-5-haiku-latest; got {settings.model!r} (providers: {known})"
+            )
+        return "provider", provider, name
+    if backend == "openai" or (backend == "naive" and settings.base_url):
+        return "openai", provider, name
+    if backend in ("local", "naive"):
+        return "local", None, None
+    raise ConfigError(f"unknown backend {backend!r}; expected one of local, openai, langchain, fake, naive, keywords")
+
+
 def build_chat(settings: Settings, backend: str) -> ChatModel:
     """The chat model for a backend name (reused within one event loop)."""
     try:
@@ -188,39 +211,30 @@ def build_chat(settings: Settings, backend: str) -> ChatModel:
     # a closed loop must not be handed out again.
     if cached is not None and cached[0] is loop and loop is not None and not loop.is_closed():
         return cached[1]
-    provider, name = split_model(settings.model)
+    kind, provider, name = _route(settings, backend)
     chat: ChatModel
-    if backend == "fake":
+    if kind == "keywords":
+        raise ConfigError("the keywords backend asks no model: it has no chat client")
+    if kind == "fake":
         chat = FakeChat()
-    elif backend == "langchain" or (provider is not None and provider not in _OPENAI_FAMILY and backend != "local"):
-        if provider is None or name is None:
-            known = ", ".join(PROVIDERS)
-            raise ConfigError(
-                f"the langchain backend needs --model PROVIDER:MODEL (WALKAWAY_MODEL), e.g. "
-                f"anthropic:claude-3-5-haiku-latest; got {settings.model!r} (providers: {known})"
-            )
+    elif kind == "provider" and provider is not None and name is not None:
         chat = provider_chat(settings, provider, name)
-    elif backend == "openai" or (backend == "naive" and settings.base_url):
-        if provider == "azure_openai":
-            chat = provider_chat(settings, provider, name or "")
-        else:
-            if not settings.base_url and not settings.api_key:
-                raise ConfigError(
-                    "the openai backend needs WALKAWAY_BASE_URL or an API key (WALKAWAY_API_KEY / OPENAI_API_KEY)"
-                )
-            chat = openai_compatible_chat(
-                base_url=settings.base_url,
-                api_key=settings.api_key,
-                model=name or "gpt-4o-mini",
-                timeout=settings.request_timeout,
-                max_retries=settings.max_retries,
+    elif kind == "openai" and provider == "azure_openai":
+        chat = provider_chat(settings, provider, name or "")
+    elif kind == "openai":
+        if not settings.base_url and not settings.api_key:
+            raise ConfigError(
+                "the openai backend needs WALKAWAY_BASE_URL or an API key (WALKAWAY_API_KEY / OPENAI_API_KEY)"
             )
-    elif backend in ("local", "naive"):
-        chat = LazyLocalChat(settings)
-    else:
-        raise ConfigError(
-            f"unknown backend {backend!r}; expected one of local, openai, langchain, fake, naive, keywords"
+        chat = openai_compatible_chat(
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            model=name or "gpt-4o-mini",
+            timeout=settings.request_timeout,
+            max_retries=settings.max_retries,
         )
+    else:
+        chat = LazyLocalChat(settings)
     _chats[key] = (loop, chat)
     return chat
 
@@ -233,15 +247,15 @@ def _first_line(exc: BaseException) -> str:
 def identity(settings: Settings, backend: str) -> tuple[str, str]:
     """(backend label, model name) a backend will report, without building it: for profile lookup and
     fingerprints. The label is the provider for ``provider:model`` names (``anthropic``)."""
-    provider, name = split_model(settings.model)
-    if backend == "fake":
+    kind, provider, name = _route(settings, backend)
+    if kind == "fake":
         return "fake", "fake-model"
-    if backend in ("local", "naive") and not settings.base_url and provider is None:
+    if kind == "keywords":
+        return "keywords", ""
+    if kind == "local":
         from analyzer.extraction.backends.localmodel import MODEL_NAME
 
         return "local", MODEL_NAME
-    if provider is not None and provider not in _OPENAI_FAMILY:
-        return provider, name or ""
-    if provider == "azure_openai":
-        return provider, name or ""
+    if kind == "provider" or provider == "azure_openai":
+        return provider or "", name or ""
     return "openai", name or "gpt-4o-mini"
