@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,8 +64,10 @@ def report_json(report: Report) -> str:
 
 def abandoned_sentence(attempts: int) -> str:
     """The error stored for a job whose worker died on every attempt."""
-    return (f"the analysis was started {attempts} times and never finished (the server stopped or crashed "
-            "during each attempt); it will not be retried")
+    return (
+        f"the analysis was started {attempts} times and never finished (the server stopped or crashed "
+        "during each attempt); it will not be retried"
+    )
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,31 @@ class Job:
     seller: list[str]
     seller_domain: str | None
     attempt: int = 1
+    """Which start of the job this is: its outcome is stored only while no later start has claimed it."""
     account: str | None = None
     """The account given at upload: its calls also get the per-call questions account patterns need."""
-    """Which start of the job this is: its outcome is stored only while no later start has claimed it."""
 
+
+_ACCOUNT_DONE = (Analysis.account.is_not(None), Analysis.status == "done", Analysis.report_json.is_not(None))
+"""The analyses the pipeline review reads: finished, with an account and a stored report."""
 
 _VIEW_COLUMNS = (
-    Analysis.id, Analysis.status, Analysis.filename, Analysis.format, Analysis.account, Analysis.seller,
-    Analysis.seller_domain, Analysis.size, Analysis.created_at, Analysis.updated_at, Analysis.started_at,
-    Analysis.finished_at, Analysis.attempts, Analysis.verdict, Analysis.flags, Analysis.error,
+    Analysis.id,
+    Analysis.status,
+    Analysis.filename,
+    Analysis.format,
+    Analysis.account,
+    Analysis.seller,
+    Analysis.seller_domain,
+    Analysis.size,
+    Analysis.created_at,
+    Analysis.updated_at,
+    Analysis.started_at,
+    Analysis.finished_at,
+    Analysis.attempts,
+    Analysis.verdict,
+    Analysis.flags,
+    Analysis.error,
 )
 
 
@@ -120,7 +138,7 @@ def normalize_url(url: str) -> str:
     """Route plain ``postgresql://`` (and Heroku-style ``postgres://``) URLs to the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -180,10 +198,22 @@ class Store:
         """Store an uploaded transcript as a queued job and return its view."""
         now = _now()
         row = Analysis(
-            id=uuid.uuid4().hex, created_at=now, updated_at=now, status="queued", attempts=0,
-            filename=valid_text(filename), format=fmt, account=_opt(account), seller=[valid_text(s) for s in seller],
-            seller_domain=_opt(seller_domain), size=len(content), content=content, verdict=None, flags=[],
-            report_json=None, error=None,
+            id=uuid.uuid4().hex,
+            created_at=now,
+            updated_at=now,
+            status="queued",
+            attempts=0,
+            filename=valid_text(filename),
+            format=fmt,
+            account=_opt(account),
+            seller=[valid_text(s) for s in seller],
+            seller_domain=_opt(seller_domain),
+            size=len(content),
+            content=content,
+            verdict=None,
+            flags=[],
+            report_json=None,
+            error=None,
         )
         with self._session() as s:
             s.add(row)
@@ -226,8 +256,11 @@ class Store:
         with self._session() as s:
             total = s.execute(select(func.count()).select_from(Analysis).where(*conds)).scalar_one()
             rows = s.execute(
-                select(*_VIEW_COLUMNS).where(*conds)
-                .order_by(Analysis.created_at.desc(), Analysis.id.desc()).limit(limit).offset(offset)
+                select(*_VIEW_COLUMNS)
+                .where(*conds)
+                .order_by(Analysis.created_at.desc(), Analysis.id.desc())
+                .limit(limit)
+                .offset(offset)
             ).all()
         return [_view(r) for r in rows], total
 
@@ -237,13 +270,30 @@ class Store:
             rows = s.execute(select(Analysis.account).where(Analysis.account.is_not(None)).distinct()).scalars()
             return sorted(a for a in rows if a)
 
-    def account_calls(self) -> dict[str, list[tuple[str, datetime, str, list[str]]]]:
-        """Finished analyses that carry an account: account -> (filename, uploaded at, report JSON, seller
-        names) in upload order, for the pipeline review."""
+    def account_signatures(self) -> dict[str, tuple[str, ...]]:
+        """Account -> the ids of its finished analyses in upload order: cheap to read (no report JSON), and
+        it changes whenever an account's calls do, so the pipeline review re-reads only those accounts."""
+        with self._session() as s:
+            rows = s.execute(
+                select(Analysis.account, Analysis.id).where(*_ACCOUNT_DONE).order_by(Analysis.created_at, Analysis.id)
+            ).all()
+        out: dict[str, list[str]] = {}
+        for account, aid in rows:
+            out.setdefault(str(account), []).append(str(aid))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def account_calls(
+        self, accounts: Collection[str] | None = None
+    ) -> dict[str, list[tuple[str, datetime, str, list[str]]]]:
+        """Finished analyses that carry an account (only ``accounts``, when given): account -> (filename,
+        uploaded at, report JSON, seller names) in upload order, for the pipeline review."""
+        where = list(_ACCOUNT_DONE)
+        if accounts is not None:
+            where.append(Analysis.account.in_(list(accounts)))
         with self._session() as s:
             rows = s.execute(
                 select(Analysis.account, Analysis.filename, Analysis.created_at, Analysis.report_json, Analysis.seller)
-                .where(Analysis.account.is_not(None), Analysis.status == "done", Analysis.report_json.is_not(None))
+                .where(*where)
                 .order_by(Analysis.created_at, Analysis.id)
             ).all()
         out: dict[str, list[tuple[str, datetime, str, list[str]]]] = {}
@@ -269,8 +319,10 @@ class Store:
         with self._session() as s:
             while True:
                 candidate = s.execute(
-                    select(Analysis.id).where(Analysis.status == "queued")
-                    .order_by(Analysis.created_at, Analysis.id).limit(1)
+                    select(Analysis.id)
+                    .where(Analysis.status == "queued")
+                    .order_by(Analysis.created_at, Analysis.id)
+                    .limit(1)
                 ).scalar()
                 if candidate is None:
                     return None
@@ -278,18 +330,36 @@ class Store:
                 res = s.execute(
                     update(Analysis)
                     .where(Analysis.id == candidate, Analysis.status == "queued")
-                    .values(status="running", started_at=now, updated_at=now, attempts=Analysis.attempts + 1,
-                            lease_until=now + timedelta(seconds=lease_seconds))
+                    .values(
+                        status="running",
+                        started_at=now,
+                        updated_at=now,
+                        attempts=Analysis.attempts + 1,
+                        lease_until=now + timedelta(seconds=lease_seconds),
+                    )
                 )
                 s.commit()
                 if res.rowcount == 1:  # type: ignore[attr-defined]
                     row = s.execute(
-                        select(Analysis.id, Analysis.filename, Analysis.content, Analysis.seller,
-                               Analysis.seller_domain, Analysis.attempts, Analysis.account)
-                        .where(Analysis.id == candidate)
+                        select(
+                            Analysis.id,
+                            Analysis.filename,
+                            Analysis.content,
+                            Analysis.seller,
+                            Analysis.seller_domain,
+                            Analysis.attempts,
+                            Analysis.account,
+                        ).where(Analysis.id == candidate)
                     ).one()
-                    return Job(id=row.id, filename=row.filename, content=row.content, seller=list(row.seller),
-                               seller_domain=row.seller_domain, attempt=row.attempts, account=row.account)
+                    return Job(
+                        id=row.id,
+                        filename=row.filename,
+                        content=row.content,
+                        seller=list(row.seller),
+                        seller_domain=row.seller_domain,
+                        attempt=row.attempts,
+                        account=row.account,
+                    )
 
     def renew_leases(self, analysis_ids: Iterable[str], lease_seconds: float) -> None:
         """Extend the lease of running jobs this process is still working on."""
@@ -298,7 +368,8 @@ class Store:
             return
         with self._session() as s:
             s.execute(
-                update(Analysis).where(Analysis.id.in_(ids), Analysis.status == "running")
+                update(Analysis)
+                .where(Analysis.id.in_(ids), Analysis.status == "running")
                 .values(lease_until=_now() + timedelta(seconds=lease_seconds))
             )
             s.commit()
@@ -330,14 +401,21 @@ class Store:
                 ).all()
                 for row in spent:
                     res = s.execute(
-                        update(Analysis).where(Analysis.id == row.id, *conds)
-                        .values(status="failed", error=abandoned_sentence(row.attempts), finished_at=now,
-                                updated_at=now, lease_until=None)
+                        update(Analysis)
+                        .where(Analysis.id == row.id, *conds)
+                        .values(
+                            status="failed",
+                            error=abandoned_sentence(row.attempts),
+                            finished_at=now,
+                            updated_at=now,
+                            lease_until=None,
+                        )
                     )
                     failed += int(res.rowcount)  # type: ignore[attr-defined]
             res = s.execute(
-                update(Analysis).where(*conds).values(status="queued", started_at=None, lease_until=None,
-                                                      updated_at=now)
+                update(Analysis)
+                .where(*conds)
+                .values(status="queued", started_at=None, lease_until=None, updated_at=now)
             )
             s.commit()
             return int(res.rowcount), failed  # type: ignore[attr-defined]
@@ -351,8 +429,13 @@ class Store:
         flags = [valid_text(f"{f.category}:{f.severity}") for f in report.flags]
         fmt = report.transcript.format if report.transcript is not None else None
         values: dict[str, Any] = {
-            "status": "done", "verdict": valid_text(report.verdict), "flags": flags,
-            "report_json": report_json(report), "error": None, "finished_at": _now(), "updated_at": _now(),
+            "status": "done",
+            "verdict": valid_text(report.verdict),
+            "flags": flags,
+            "report_json": report_json(report),
+            "error": None,
+            "finished_at": _now(),
+            "updated_at": _now(),
             "lease_until": None,
         }
         if fmt:
@@ -361,15 +444,21 @@ class Store:
 
     def fail(self, analysis_id: str, error: str, attempt: int | None = None) -> bool:
         """Mark a job failed with a sentence for the user; False when a later attempt owns the job now."""
-        values = {"status": "failed", "error": valid_text(error), "finished_at": _now(), "updated_at": _now(),
-                  "lease_until": None}
+        values = {
+            "status": "failed",
+            "error": valid_text(error),
+            "finished_at": _now(),
+            "updated_at": _now(),
+            "lease_until": None,
+        }
         return self._finish(analysis_id, attempt, values)
 
     def requeue(self, analysis_id: str) -> None:
         """Put an interrupted running job back in the queue."""
         with self._session() as s:
             s.execute(
-                update(Analysis).where(Analysis.id == analysis_id, Analysis.status == "running")
+                update(Analysis)
+                .where(Analysis.id == analysis_id, Analysis.status == "running")
                 .values(status="queued", started_at=None, lease_until=None, updated_at=_now())
             )
             s.commit()
@@ -407,4 +496,3 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
-

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.service.conftest import CALL, AppFactory, engine, fake_analyze, upload, wait_done
@@ -138,8 +140,12 @@ def test_progress_page_and_failure_page(make_client: AppFactory) -> None:
 
 
 def test_form_upload_without_javascript(client: TestClient) -> None:
-    r = client.post("/upload", files=[("file", ("a.txt", CALL)), ("file", ("b.txt", CALL))],
-                    data={"seller": "Jordan Ellis", "account": "Acme"}, follow_redirects=False)
+    r = client.post(
+        "/upload",
+        files=[("file", ("a.txt", CALL)), ("file", ("b.txt", CALL))],
+        data={"seller": "Jordan Ellis", "account": "Acme"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert r.headers["location"] == "/analyses"
     assert client.get("/api/v1/analyses").json()["total"] == 2
@@ -168,9 +174,40 @@ def test_pipeline_page_and_api_put_the_accounts_to_fire_first(make_client: AppFa
     data = client.get("/api/v1/pipeline").json()
     acme, globex = data["accounts"]
     assert (acme["account"], acme["fire"], acme["disqualified_at"], acme["calls_after_disqualified"]) == (
-        "Acme", True, 1, 1)
+        "Acme",
+        True,
+        1,
+        1,
+    )
     assert acme["rep"] == "Jordan Ellis" and "finder's fee" in acme["evidence"]
     assert globex["account"] == "Globex" and not globex["fire"]
     html = client.get("/pipeline").text
     assert "<strong>Fire:</strong>" in html and html.index("Acme") < html.index("Globex")
     assert 'href="/pipeline"' in html  # in the navigation
+
+
+def test_the_pipeline_review_rereads_only_accounts_whose_calls_changed(
+    make_client: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyzer.service._store import Store
+
+    client = make_client()
+    calm = b"Jordan Ellis: Hi.\nDana Price: The budget is frozen until next fiscal year.\n"
+    for account in ("Acme", "Globex"):
+        wait_done(client, upload(client, content=calm, seller="Jordan Ellis", account=account).json()["id"])
+    read: list[list[str] | None] = []
+    original = Store.account_calls
+
+    def spy(self: Store, accounts: Any = None) -> Any:
+        read.append(None if accounts is None else sorted(accounts))
+        return original(self, accounts)
+
+    monkeypatch.setattr(Store, "account_calls", spy)
+    first = client.get("/api/v1/pipeline").json()
+    assert read == [["Acme", "Globex"]]
+    assert client.get("/api/v1/pipeline").json() == first and read == [["Acme", "Globex"]]  # nothing re-read
+    wait_done(client, upload(client, content=CALL, seller="Jordan Ellis", account="Acme").json()["id"])
+    after = client.get("/api/v1/pipeline").json()
+    assert read[-1] == ["Acme"]  # only the account with a new call
+    acme = next(a for a in after["accounts"] if a["account"] == "Acme")
+    assert acme["calls"] == 2 and acme["verdict"] == "walk_away"  # the new call, read: a kickback request
