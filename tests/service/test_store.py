@@ -15,8 +15,14 @@ from analyzer.service._store import normalize_url, redact
 
 def _fill(store: Store, n: int) -> list[str]:
     return [
-        store.create(content=f"A: {i}\nB: ok\n".encode(), filename=f"{i}.txt", fmt="plain", account=None,
-                     seller=(), seller_domain=None).id
+        store.create(
+            content=f"A: {i}\nB: ok\n".encode(),
+            filename=f"{i}.txt",
+            fmt="plain",
+            account=None,
+            seller=(),
+            seller_domain=None,
+        ).id
         for i in range(n)
     ]
 
@@ -29,7 +35,10 @@ def test_migrations_create_the_schema_once(db_url: str) -> None:
     cols = {c["name"] for c in inspect(store.engine).get_columns("analyses")}
     assert {"id", "status", "content", "report_json", "verdict", "account", "attempts", "lease_until"} <= cols
     assert {c["name"] for c in inspect(store.engine).get_columns("sessions")} == {
-        "token_hash", "key_id", "created_at", "expires_at"
+        "token_hash",
+        "key_id",
+        "created_at",
+        "expires_at",
     }
     store.close()
 
@@ -95,10 +104,19 @@ def test_unstorable_text_is_made_valid_on_every_database(db_url: str) -> None:
 
     store = Store(db_url)
     store.migrate()
-    view = store.create(content=b"\x00\xff", filename="a\ud800\x00.txt", fmt=None, account="Ac\x00me",
-                        seller=["Jo\udc00"], seller_domain="x\ud800.io")
+    view = store.create(
+        content=b"\x00\xff",
+        filename="a\ud800\x00.txt",
+        fmt=None,
+        account="Ac\x00me",
+        seller=["Jo\udc00"],
+        seller_domain="x\ud800.io",
+    )
     assert (view.filename, view.account, view.seller, view.seller_domain) == (
-        "a\ufffd\ufffd.txt", "Ac\ufffdme", ["Jo\ufffd"], "x\ufffd.io"
+        "a\ufffd\ufffd.txt",
+        "Ac\ufffdme",
+        ["Jo\ufffd"],
+        "x\ufffd.io",
     )
     job = store.claim_next()
     assert job is not None
@@ -113,4 +131,22 @@ def test_unstorable_text_is_made_valid_on_every_database(db_url: str) -> None:
     assert store.fail(other.id, "bad \x00 byte \udfff here", attempt=claimed.attempt)
     failed = store.get(other.id)
     assert failed is not None and failed.error == "bad \ufffd byte \ufffd here"
+    store.close()
+
+
+def test_account_signatures_and_calls_of_chosen_accounts(db_url: str) -> None:
+    from analyzer.transcript import parse_bytes
+    from tests.service.conftest import fake_report
+
+    store = Store(db_url)
+    store.migrate()
+    text = b"Jo: Hi.\nPat: The budget is frozen.\n"
+    for account in ("Acme", "Globex", "Acme", None):
+        store.create(content=text, filename="c.txt", fmt=None, account=account, seller=["Jo"], seller_domain=None)
+    while (job := store.claim_next()) is not None:
+        assert store.finish(job.id, fake_report(parse_bytes(job.content, filename=job.filename, seller=job.seller)))
+    signatures = store.account_signatures()
+    assert sorted(signatures) == ["Acme", "Globex"] and len(signatures["Acme"]) == 2
+    assert list(store.account_calls(["Globex"])) == ["Globex"]  # only what was asked for
+    assert [len(v) for v in store.account_calls().values()] == [2, 1]
     store.close()
