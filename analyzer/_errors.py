@@ -66,5 +66,7 @@ class ExtractionError(AnalyzerError):
 
     def __init__(self, message: str, *, chunk_id: int | None = None) -> None:
         self.chunk_id = chunk_id
+        self.detail = message
+        """The sentence without its "chunk N: " prefix (a report lists failures under their chunk already)."""
         prefix = f"chunk {chunk_id}: " if chunk_id is not None else ""
         super().__init__(f"{prefix}{message}")

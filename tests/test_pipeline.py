@@ -126,3 +126,27 @@ async def test_concurrent_analyses_share_one_client() -> None:
 
     settings = load_settings(base_url="http://127.0.0.1:9/v1", api_key="x")
     assert build_chat(settings, "openai") is build_chat(settings, "openai")
+
+
+async def test_an_unusable_answer_names_its_chunk_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WALKAWAY_CHUNK_TOKENS", "300")
+    monkeypatch.setenv("WALKAWAY_CHUNK_OVERLAP_TOKENS", "0")
+
+    def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
+        user = messages[1]["content"]
+        if schema is None:
+            return "Yes" if PROMPTS.questions["budget"].question in user else "No"
+        if "Our budget is frozen until" in user:  # the evidence of one chunk stays unusable; the other chunks are fine
+            return "not json"
+        first = int(user.split("[")[1].split("]")[0])
+        return json.dumps(
+            {"ids": [first], "severity": "low", "reason": "x"}
+            if "severity" in schema["properties"]
+            else {"ids": [first]}
+        )
+
+    chat = FakeChat(responder=respond)
+    report = await analyze_async(CALL, seller=["Dana Reyes"], chat=chat, use_cache=False, settings=load_settings())
+    (failure,) = report.chunk_failures
+    chunk = failure.split(":")[0]
+    assert failure.startswith(f"{chunk}: the model's evidence") and failure.count(f"{chunk}:") == 1

@@ -115,7 +115,9 @@ async def ground_chunks(
             raise
         except (ExtractionError, BackendError) as exc:
             out.failures.append(
-                ChunkFailure(chunk_id=chunk.index, error=str(exc), backend=isinstance(exc, BackendError))
+                ChunkFailure(
+                    chunk_id=chunk.index, error=getattr(exc, "detail", str(exc)), backend=isinstance(exc, BackendError)
+                )
             )
             errors.append(exc)
             continue
