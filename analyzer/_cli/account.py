@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -21,8 +23,29 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@dataclass(frozen=True)
+class AccountArgs:
+    """The options ``account`` and ``pipeline`` share, as one value (``account_inputs`` builds it)."""
+
+    inputs: tuple[str, ...]
+    account_name: str | None
+    dates: tuple[str, ...]
+    backend: str | None
+    model: str | None
+    strategy: str | None
+    profile: str | None
+    seller: tuple[str, ...]
+    seller_domain: str | None
+    out_format: str
+    out: Path | None
+    policy_path: Path | None
+    no_cache: bool
+    allow_outside: bool
+
+
 def account_inputs(f: F) -> F:
-    """The options ``account`` and ``pipeline`` share: inputs, account and dates, model, hints, output."""
+    """The options ``account`` and ``pipeline`` share: inputs, account and dates, model, hints, output. The
+    command receives them as one ``args: AccountArgs`` beside its own options."""
     options = [
         click.argument("inputs", nargs=-1, required=True),
         click.option("--account", "account_name", help="The account of every input that names none (manifests may)."),
@@ -52,29 +75,21 @@ def account_inputs(f: F) -> F:
         click.option("--no-cache", is_flag=True, help="Bypass the response cache (calls are re-asked)."),
         click.option("--allow-outside", is_flag=True, help="Let a manifest point at files outside its own folder."),
     ]
+
+    @functools.wraps(f)
+    def with_args(**kwargs: Any) -> Any:
+        fields = {name: kwargs.pop(name) for name in AccountArgs.__dataclass_fields__}
+        return f(args=AccountArgs(**fields), **kwargs)
+
+    command = with_args
     for option in reversed(options):
-        f = option(f)
-    return f
+        command = option(command)
+    return cast(F, command)
 
 
 @click.command("account")
 @account_inputs
-def command(
-    inputs: tuple[str, ...],
-    account_name: str | None,
-    dates: tuple[str, ...],
-    backend: str | None,
-    model: str | None,
-    strategy: str | None,
-    profile: str | None,
-    seller: tuple[str, ...],
-    seller_domain: str | None,
-    out_format: str,
-    out: Path | None,
-    policy_path: Path | None,
-    no_cache: bool,
-    allow_outside: bool,
-) -> None:
+def command(args: AccountArgs) -> None:
     """Group calls by account, in date order, and decide each account from all of its calls.
 
     Each call is analyzed as `walkaway analyze` would (answers come from the response cache when the call
@@ -82,41 +97,15 @@ def command(
     decides. Exit 0 with the report(s)."""
     from analyzer.accounts.render import render_account
 
-    _, _, reports = account_reports(
-        inputs,
-        account_name,
-        dates,
-        backend,
-        model,
-        strategy,
-        profile,
-        seller,
-        seller_domain,
-        policy_path,
-        no_cache,
-        allow_outside,
-    )
-    if out_format == "json":
+    _, _, reports = account_reports(args)
+    if args.out_format == "json":
         text = json.dumps([json.loads(r.model_dump_json()) for r in reports], indent=2) + "\n"
     else:
-        text = "\n".join(render_account(r, out_format) for r in reports)
-    emit(text, out)
+        text = "\n".join(render_account(r, args.out_format) for r in reports)
+    emit(text, args.out)
 
 
-def account_reports(
-    inputs: tuple[str, ...],
-    account_name: str | None,
-    dates: tuple[str, ...],
-    backend: str | None,
-    model: str | None,
-    strategy: str | None,
-    profile: str | None,
-    seller: tuple[str, ...],
-    seller_domain: str | None,
-    policy_path: Path | None,
-    no_cache: bool,
-    allow_outside: bool,
-) -> tuple[dict[str, list[AccountCall]], AccountPolicy, list[AccountReport]]:
+def account_reports(args: AccountArgs) -> tuple[dict[str, list[AccountCall]], AccountPolicy, list[AccountReport]]:
     """What ``account`` and ``pipeline`` share: the settings, the calls grouped by account, and every
     account analyzed one after another (their calls share the model and the cache)."""
     from analyzer._cli.analyze import redaction_notice, show_progress
@@ -124,18 +113,19 @@ def account_reports(
     from analyzer.accounts.policy import load_account_policy
     from analyzer.config import load_settings
 
-    settings = load_settings(backend=backend, model=model, strategy=strategy, profile=profile)
-    name = backend or settings.resolved_backend()
-    policy = load_account_policy(policy_path)
-    groups = group_calls(inputs, account_name, dates, seller, seller_domain, allow_outside)
+    settings = load_settings(backend=args.backend, model=args.model, strategy=args.strategy, profile=args.profile)
+    name = args.backend or settings.resolved_backend()
+    policy = load_account_policy(args.policy_path)
+    groups = group_calls(
+        args.inputs, args.account_name, args.dates, args.seller, args.seller_domain, args.allow_outside
+    )
     show_progress()
     redaction_notice(settings, name)
+    use_cache = False if args.no_cache else None
 
     async def run() -> list[AccountReport]:
         return [
-            await analyze_account(
-                calls, settings=settings, backend=name, policy=policy, use_cache=False if no_cache else None
-            )
+            await analyze_account(calls, settings=settings, backend=name, policy=policy, use_cache=use_cache)
             for calls in groups.values()
         ]
 
