@@ -33,6 +33,11 @@ class AnalyzerError(Exception):
 
     exit_code: int = EXIT_USAGE
 
+    @property
+    def detail(self) -> str:
+        """The sentence without the location a caller already shows beside it (``str()`` by default)."""
+        return str(self)
+
 
 class TranscriptError(AnalyzerError):
     """A transcript could not be read: names the file, the line or cue, and what was expected."""
@@ -66,7 +71,11 @@ class ExtractionError(AnalyzerError):
 
     def __init__(self, message: str, *, chunk_id: int | None = None) -> None:
         self.chunk_id = chunk_id
-        self.detail = message
-        """The sentence without its "chunk N: " prefix (a report lists failures under their chunk already)."""
+        self._message = message
         prefix = f"chunk {chunk_id}: " if chunk_id is not None else ""
         super().__init__(f"{prefix}{message}")
+
+    @property
+    def detail(self) -> str:
+        """The sentence without its "chunk N: " prefix (a report lists failures under their chunk already)."""
+        return self._message

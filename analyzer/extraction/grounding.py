@@ -115,9 +115,7 @@ async def ground_chunks(
             raise
         except (ExtractionError, BackendError) as exc:
             out.failures.append(
-                ChunkFailure(
-                    chunk_id=chunk.index, error=getattr(exc, "detail", str(exc)), backend=isinstance(exc, BackendError)
-                )
+                ChunkFailure(chunk_id=chunk.index, error=exc.detail, backend=isinstance(exc, BackendError))
             )
             errors.append(exc)
             continue

@@ -358,11 +358,7 @@ async def extract_windows(
         except LogprobsMissing:
             raise  # no window can be scored on this endpoint (the caller falls back)
         except (ExtractionError, BackendError) as exc:
-            failures.append(
-                ChunkFailure(
-                    chunk_id=w.index, error=getattr(exc, "detail", str(exc)), backend=isinstance(exc, BackendError)
-                )
-            )
+            failures.append(ChunkFailure(chunk_id=w.index, error=exc.detail, backend=isinstance(exc, BackendError)))
             errors.append(exc)
             continue
         records.append(record)
