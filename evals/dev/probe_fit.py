@@ -1,0 +1,196 @@
+"""Scores the candidate questions recorded by ``probe_questions.py`` against the development labels, without
+the model, and says out-of-fold what replacing a pipeline question with them would do to the verdicts.
+
+    .venv/bin/python evals/dev/probe_fit.py PROBE_DIR [--base 'evals/runs/dev-local/*']
+
+For each recorded chunk the candidate is scored as the pipeline would score it in place of the question it
+replaces: its P(Yes), calibrated against the chunk's mean P(Yes) over the 13 questions with the candidate
+standing in for the replaced one (``extractor.py``), the call's score being its best chunk's. Options per
+question: the shipped question, each candidate, and the max of all candidates (the category as the OR of
+its behaviours). Printed:
+
+1. per option, the AUC of the call score against the label over the probed calls (in-sample: a choice
+   made from this table alone would be tuned on these calls);
+2. out-of-fold (5 folds grouped by writer, ``analyzer/eval/folds.py``): on the training folds the option
+   with the best AUC is chosen and its cut-off fitted (best F1, the shipped cue bonus); the held-out calls
+   are re-decided from their recorded run (``--base``) with that question's score and cut-off in place of
+   the shipped one, every other question at its shipped cut-off
+   (ethics as the base run found it). Beside it, the shipped question with its
+   shipped cut-off and with its cut-off refitted the same way.
+A flag the run did not raise that now passes gets severity medium (the replay cannot ask for evidence).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from analyzer.eval.folds import Cutoffs, make_folds, redecide, run_folds
+from analyzer.eval.metrics import RepeatMetrics
+from analyzer.eval.records import CaseResult, CaseRun
+from analyzer.eval.results import load_results
+from analyzer.eval.suite import load_suite
+from analyzer.eval.tune import tune
+from analyzer.extraction.prompts import load_prompts
+from analyzer.taxonomy import CATEGORIES, SIGNALS
+
+BASE_QUESTIONS = (*CATEGORIES, *SIGNALS)
+Learnt = tuple[str, Cutoffs]  # (option, cut-offs)
+
+
+def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
+    """P(a positive outscores a negative), ties counting half."""
+    if not pos or not neg:
+        return float("nan")
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool, floor: float) -> float:
+    """The call's score for the option made of ``keys`` (max over them) standing in for ``target``."""
+    best = 0.0
+    for chunk in record["chunks"]:
+        raw = chunk["raw"]
+        for key in keys:
+            if key not in raw:
+                return float("nan")
+            values = [raw[key] if q == target else raw[q] for q in BASE_QUESTIONS]
+            bias = sum(values) / len(values)
+            p = raw[key]
+            if calibrated and p >= floor:
+                p = min(1.0, max(0.0, p - bias + 0.5))
+            best = max(best, p)
+    return round(best, 4)
+
+
+def label(c: CaseResult, name: str) -> bool:
+    """Whether the case is labelled with the flag or signal."""
+    return name in c.expected.flags if name in CATEGORIES else name in (c.expected.signals or [])
+
+
+class Target:
+    """One replaced question: its options' call scores and the fits over them."""
+
+    def __init__(
+        self, target: str, cases: list[CaseResult], options: dict[str, dict[str, float]], shipped: Cutoffs, bonus: float
+    ) -> None:
+        self.target = target
+        self.cases = cases
+        self.score = options
+        self.shipped = shipped
+        self.bonus = bonus
+        # The replaced question's old pass/fail no longer counts: whatever passes now is found anew.
+        self.before = {**shipped, target: (2.0, 2.0)}
+
+    def auc_of(self, option: str, cases: Sequence[CaseResult]) -> float:
+        pos = [self.score[option][c.id] for c in cases if label(c, self.target)]
+        neg = [self.score[option][c.id] for c in cases if not label(c, self.target)]
+        return auc(pos, neg)
+
+    def with_option(self, c: CaseResult, option: str) -> CaseResult:
+        run = c.runs[0]
+        new = run.model_copy(update={"scores": {**run.scores, self.target: self.score[option][c.id]}})
+        return c.model_copy(update={"runs": [new]})
+
+    def cut_for(self, train: Sequence[CaseResult], option: str, objective: str) -> Cutoffs:
+        """The target's tied cut-offs fitted on ``train``: best F1 (as ``eval tune``), or best verdict
+        accuracy over a grid of the training scores' quantiles."""
+        cases = [self.with_option(c, option) for c in train]
+        if objective == "f1":
+            row = next(r for r in tune(cases, cue_bonus=self.bonus) if r.name == self.target)
+            return {**self.shipped, self.target: (row.threshold, row.cue_threshold)}
+        values = sorted(self.score[option][c.id] for c in train)
+        grid = sorted({values[int(i * (len(values) - 1) / 24)] + 1e-4 for i in range(25)} | {2.0})
+
+        def accuracy(t: float) -> float:
+            cut = {**self.shipped, self.target: (t, t - self.bonus)}
+            return sum(redecide(c, cut, self.before).verdict == c.expected.verdict for c in cases) / len(cases)
+
+        best = max(grid, key=lambda t: (accuracy(t), t))
+        return {**self.shipped, self.target: (best, best - self.bonus)}
+
+    def fitter(self, objective: str, option: str | None) -> Callable[[Sequence[CaseResult]], Learnt]:
+        """Fits on training cases: the given option, or (None) the one with the best training AUC."""
+
+        def fit(train: Sequence[CaseResult]) -> Learnt:
+            o = option if option is not None else max(self.score, key=lambda o: self.auc_of(o, train))
+            return o, self.cut_for(train, o, objective)
+
+        return fit
+
+    def apply(self, c: CaseResult, learnt: Learnt) -> CaseRun:
+        o, cut = learnt
+        return redecide(self.with_option(c, o), cut, self.before)
+
+    def oof(self, fit: Callable[[Sequence[CaseResult]], Learnt]) -> RepeatMetrics:
+        return run_folds(self.cases, fit, self.apply, k=5, seed=0, tuned=True).out_of_fold
+
+    def report(self) -> None:
+        rows: list[tuple[str, RepeatMetrics]] = [
+            ("shipped question, shipped cut-off", self.oof(lambda tr: ("shipped", self.shipped)))
+        ]
+        for objective in ("f1", "verdict"):
+            rows.append(
+                (f"option chosen OOF by AUC, cut-off OOF ({objective})", self.oof(self.fitter(objective, None)))
+            )
+            rows += [(f"{o}, cut-off OOF ({objective})", self.oof(self.fitter(objective, o))) for o in self.score]
+        for name, m in rows:
+            got = m.categories[self.target] if self.target in CATEGORIES else m.signals[self.target]
+            nurture = sum(row.get("nurture", 0) for v, row in m.confusion.items() if v != "nurture")
+            print(
+                f"  {name:58} verdict {m.verdict_accuracy:.3f}  macro F1 {m.macro_f1 or 0:.3f}  "
+                f"{self.target} F1 {got.f1 or 0:.3f}  false nurture {nurture}"
+            )
+        chosen = []
+        for test in make_folds(self.cases, 5, seed=0):
+            held = set(test)
+            chosen.append(self.fitter("f1", None)([c for i, c in enumerate(self.cases) if i not in held])[0])
+        print("  chosen per fold:", chosen)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("probe")
+    ap.add_argument("--base", default="evals/runs/dev-ethics-oof")
+    args = ap.parse_args()
+    records = {json.loads(p.read_text())["id"]: json.loads(p.read_text()) for p in Path(args.probe).glob("*.json")}
+    labelled = {c.id: c for c in load_suite("evals/dev.yaml", check_files=False).cases}
+    cases = [
+        c.model_copy(update={"writer": labelled[c.id].writer, "expected": labelled[c.id].expected})
+        for p in sorted(glob.glob(args.base))
+        for c in load_results(p).cases
+        if c.id in records and c.runs
+    ]
+    prompts = load_prompts()
+    # Ethics is left as each call's run found it (the base run is the out-of-fold ethics replay, whose
+    # cut-off differs per fold): a question missing from the cut-offs keeps what the run said.
+    shipped: Cutoffs = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items() if k != "ethics"}
+    bonus = round(shipped["fit"][0] - shipped["fit"][1], 4)
+    floor = prompts.calibration_floor
+    keys_all = sorted({k for r in records.values() for ch in r["chunks"] for k in ch["raw"]})
+    print(f"{len(cases)} probed calls; cue bonus {bonus}")
+    for target in BASE_QUESTIONS:
+        cands = [k for k in keys_all if k.startswith(target + ".")]
+        if not cands:
+            continue
+        calibrated = prompts.questions[target].calibrated
+        keys: dict[str, list[str]] = {"shipped": [target], **{k: [k] for k in cands}, "max of all": cands}
+        score = {
+            o: {c.id: call_scores(records[c.id], target, ks, calibrated, floor) for c in cases}
+            for o, ks in keys.items()
+        }
+        # Sanity: the shipped question rebuilt from the records is the score the run recorded.
+        drift = max(abs(score["shipped"][c.id] - c.runs[0].scores[target]) for c in cases)
+        t = Target(target, cases, score, shipped, bonus)
+        n_pos = sum(label(c, target) for c in cases)
+        print(f"\n== {target}: {n_pos} of {len(cases)} calls labelled; rebuilt-vs-recorded max diff {drift:.4f}")
+        for o in score:
+            print(f"  {o:34} AUC {t.auc_of(o, cases):.3f}")
+        t.report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Records the yes-scores of candidate questions (``evals/dev/probe-questions.yaml``) on development calls,
+chunk by chunk, asked exactly as the ``chunks`` strategy asks its own questions.
+
+Usage: python evals/dev/probe_questions.py OUT_DIR [CASE_ID ... | @FILE]
+(default: every case, writers interleaved; given ids, or one id per line of FILE, in the order given)
+
+Per chunk it asks the pipeline's 13 questions first (answered from the response cache when the call was
+scored before, so they cost nothing) and then every candidate, each with the cue focus of the question it
+would replace; it records every raw P(Yes). The call-level scores, calibration and the fit against the
+labels are computed later from these records (``evals/dev/probe_fit.py``), without the model.
+Resumable: a case whose file exists is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from analyzer.chunking import plan_chunks
+from analyzer.config import load_settings
+from analyzer.extraction.backends.chat import yes_score
+from analyzer.extraction.cues import find_cues, scan_cues
+from analyzer.extraction.extractor import ChunkExtractor, render_chunk
+from analyzer.extraction.prompts import load_prompts
+from analyzer.pipeline import model_chat
+from analyzer.taxonomy import CATEGORIES, SIGNALS
+from analyzer.transcript import parse_file
+
+ROOT = Path(__file__).resolve().parents[2]
+CANDIDATES = Path(__file__).with_name("probe-questions.yaml")
+
+
+def order(cases: list[dict]) -> list[dict]:
+    """Writers interleaved (each writer's 1st call, then each one's 2nd...), so a partial run is balanced."""
+    by: dict[str, list[dict]] = {}
+    for c in cases:
+        by.setdefault(c["writer"], []).append(c)
+    out = []
+    for i in range(max(map(len, by.values()))):
+        for w in sorted(by):
+            if i < len(by[w]):
+                out.append(by[w][i])
+    return out
+
+
+async def main() -> None:
+    out_dir = Path(sys.argv[1])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted = [a for arg in sys.argv[2:] for a in (Path(arg[1:]).read_text().split() if arg.startswith("@") else [arg])]
+    suite = yaml.safe_load((ROOT / "evals/dev.yaml").read_text())
+    candidates: dict[str, dict[str, str]] = yaml.safe_load(CANDIDATES.read_text())
+    settings = load_settings()
+    chat = model_chat(settings, "local")
+    prompts = load_prompts()
+    m = prompts.manifest
+    by_id = {c["id"]: c for c in suite["cases"]}
+    for case in [by_id[i] for i in wanted] if wanted else order(suite["cases"]):
+        target = out_dir / f"{case['id']}.json"
+        if target.exists():
+            continue
+        t = parse_file(ROOT / "evals" / case["transcript"], seller=case.get("seller") or [])
+        chunks = plan_chunks(t, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
+        ex = ChunkExtractor(chat, prompts, max_reasks=settings.max_reasks, cues=find_cues(scan_cues(t)))
+        started = time.perf_counter()
+        records, calls, hits = [], 0, 0
+        for chunk in chunks:
+            rendered = render_chunk(t, chunk)
+            raw: dict[str, float] = {}
+            focused: list[str] = []
+            asks = [(n, n, prompts.questions[n].question) for n in (*CATEGORIES, *SIGNALS)]
+            asks += [(f"{tgt}.{k}", tgt, q) for tgt, qs in candidates.items() for k, q in qs.items()]
+            for key, like, question in asks:
+                focus = ex._focus(rendered, like)
+                if focus:
+                    focused.append(key)
+                messages = ex._messages(prompts.question, rendered, question, focus)
+                result = await chat.complete(messages, max_tokens=1, top_logprobs=m.top_logprobs)
+                calls += 1
+                hits += result.from_cache
+                raw[key] = round(yes_score(result, key), 4)
+            records.append({"chunk": chunk.index, "raw": raw, "focused": focused})
+        seconds = time.perf_counter() - started
+        target.write_text(
+            json.dumps(
+                {
+                    "id": case["id"],
+                    "questions": prompts.full_version,
+                    "seconds": round(seconds, 1),
+                    "calls": calls,
+                    "cache_hits": hits,
+                    "chunks": records,
+                },
+                indent=1,
+            )
+        )
+        print(f"{case['id']}: {len(chunks)} chunks, {calls} calls ({hits} cached), {seconds:.0f} s", flush=True)
+
+
+asyncio.run(main())
