@@ -201,29 +201,31 @@ class ChunkExtractor:
         qs = self.prompts.questions
         questions: list[tuple[str, str, Question]] = [("flag", c, qs[c]) for c in CATEGORIES]
         questions += [("signal", s, qs[s]) for s in SIGNALS]
+        # One request per behaviour of a question (a question without behaviours is one request).
+        asks = [(kind, name, q, text) for kind, name, q in questions for text in q.asked().values()]
         # The shared prefix (instructions + chunk) in the *model's* tokens: the first question's prompt
         # minus its own question part. llama.cpp reuses it for every later question of the chunk.
         prefix = {"tokens": 0}
 
-        async def score(i: int, kind: str, name: str, q: Question) -> tuple[str, str, Question, float]:
+        async def score(i: int, name: str, text: str) -> float:
             focus = self._focus(rendered, name)
             if focus:
                 out.cue_hits.add(name)
-            messages = self._messages(self.prompts.question, rendered, q.question, focus)
+            messages = self._messages(self.prompts.question, rendered, text, focus)
             result = await self.chat.complete(messages, max_tokens=1, top_logprobs=m.top_logprobs)
             if i == 0 and not result.from_cache:
                 suffix = messages[-1]["content"].rsplit("</transcript>", 1)[-1]
                 prefix["tokens"] = max(0, result.prompt_tokens - count_tokens(suffix) - _TEMPLATE_TAIL_TOKENS)
             self._account(out, result, messages, prefix["tokens"] if i > 0 else 0)
-            return kind, name, q, yes_score(result, name)
+            return yes_score(result, name)
 
         if self.chat.sequential:
-            scored = [await score(i, *q) for i, q in enumerate(questions)]
+            raw = [await score(i, name, text) for i, (_, name, _, text) in enumerate(asks)]
         else:
             # The first question alone, then the rest at once: an endpoint without log-probabilities is found
             # out after one request instead of a chunk's worth, and the shared prefix is cached by then.
-            scored = [await score(0, *questions[0])]
-            scored += await asyncio.gather(*(score(i, *q) for i, q in enumerate(questions) if i > 0))
+            raw = [await score(0, asks[0][1], asks[0][3])]
+            raw += await asyncio.gather(*(score(i, name, text) for i, (_, name, _, text) in enumerate(asks) if i > 0))
 
         # Contextual calibration: on some chunks a small model leans Yes (or No) to every question. A
         # calibrated question is scored by how far its P(Yes) stands above the chunk's mean P(Yes) over all
@@ -231,32 +233,46 @@ class ChunkExtractor:
         # with a red flag from calls without it better than the raw P(Yes) (mean AUC 0.83 vs 0.71), and
         # prospect_declined too (0.83 vs 0.65); positive signals separate better raw, so they stay raw.
         # Below the floor the model said a clear No: relative scoring must not lift that over a threshold
-        # on a chunk where it says No to everything (a confident model does).
-        bias = sum(p for *_, p in scored) / len(scored) if scored else 0.5
+        # on a chunk where it says No to everything (a confident model does). A question asked as several
+        # behaviours counts once in the mean, with its behaviours' mean P(Yes).
+        per_question: dict[str, list[float]] = {}
+        for (_, name, _, _), p in zip(asks, raw, strict=True):
+            per_question.setdefault(name, []).append(p)
+        bias = sum(sum(v) / len(v) for v in per_question.values()) / len(per_question) if per_question else 0.5
         floor = self.prompts.calibration_floor
-        scored = [
-            (kind, name, q, min(1.0, max(0.0, p - bias + 0.5)) if q.calibrated and p >= floor else p)
-            for kind, name, q, p in scored
-        ]
-        for kind, name, q, p in scored:
+        best: dict[str, tuple[float, str]] = {}
+        for (_, name, q, text), p in zip(asks, raw, strict=True):
+            value = min(1.0, max(0.0, p - bias + 0.5)) if q.calibrated and p >= floor else p
+            if name not in best or value > best[name][0]:
+                best[name] = (value, text)
+        for kind, name, q in questions:
+            p, text = best[name]
             out.scores[name] = p
             threshold = q.cue_threshold if name in out.cue_hits else q.threshold
             if p < threshold:
                 continue
-            finding = await self._evidence(out, rendered, kind, name, q, p, prefix["tokens"])
+            # The evidence is asked with the behaviour that scored: it names what to look for.
+            finding = await self._evidence(out, rendered, kind, name, p, prefix["tokens"], text)
             out.findings.append(finding)
         out.seconds = time.perf_counter() - started
         return out
 
     async def _evidence(
-        self, out: ChunkResult, rendered: RenderedChunk, kind: str, name: str, q: Question, p: float, prefix: int
+        self,
+        out: ChunkResult,
+        rendered: RenderedChunk,
+        kind: str,
+        name: str,
+        p: float,
+        prefix: int,
+        text: str,
     ) -> RawFinding:
         is_flag = kind == "flag"
         schema = evidence_schema(sorted(rendered.numbers), with_severity=is_flag)
         messages = self._messages(
             self.prompts.evidence,
             rendered,
-            q.question,
+            text,
             self._focus(rendered, name),
             severity_help=self.prompts.severity if is_flag else "",
         )

@@ -42,6 +42,17 @@ class Question(BaseModel):
         description="Score relative to the chunk's mean P(Yes) over all questions (see prompts/profiles/).",
     )
     focus: bool = Field(default=True, description="Point the model at the sentences the cue lexicon matched.")
+    behaviours: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Narrow questions, one per concrete behaviour, asked instead of `question` by the chunks strategy;"
+            " the question's score is its best behaviour's (the category as the OR of its behaviours)."
+        ),
+    )
+
+    def asked(self) -> dict[str, str]:
+        """What the chunks strategy asks for this question: its behaviours, else the question itself."""
+        return dict(self.behaviours) if self.behaviours else {"": self.question}
 
 
 class Manifest(BaseModel):
@@ -55,6 +66,10 @@ class Manifest(BaseModel):
     unfocused: list[Category | Signal] = Field(
         default_factory=list,
         description="Questions asked without pointing the model at the cue lexicon's sentences.",
+    )
+    behaviours: dict[Category | Signal, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per question, narrow behaviour questions the chunks strategy asks instead of it.",
     )
 
 
@@ -121,8 +136,14 @@ def _load(folder: Path) -> Prompts:
     if missing:
         raise ConfigError(f"{folder / 'manifest.yaml'}: no question for {', '.join(missing)}")
     texts_by_name: dict[str, str] = {str(k): v for k, v in (*manifest.categories.items(), *manifest.signals.items())}
+    behaviours = {str(k): v for k, v in manifest.behaviours.items()}
     questions = {
-        name: Question(question=text, focus=name not in manifest.unfocused) for name, text in texts_by_name.items()
+        name: Question(
+            question=text,
+            focus=name not in manifest.unfocused,
+            behaviours=behaviours.get(name, {}),
+        )
+        for name, text in texts_by_name.items()
     }
     for name, placeholder in (
         ("question.md", "{question}"),

@@ -50,15 +50,17 @@ def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
 
 
 def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool, floor: float) -> float:
-    """The call's score for the option made of ``keys`` (max over them) standing in for ``target``."""
+    """The call's score for the option made of ``keys`` (their best, the OR of behaviours) standing in for
+    ``target``, calibrated as ``extractor.py`` does: the option counts once in the chunk's mean P(Yes), with
+    its keys' mean."""
     best = 0.0
     for chunk in record["chunks"]:
         raw = chunk["raw"]
+        if any(k not in raw for k in keys):
+            return float("nan")
+        mine = sum(raw[k] for k in keys) / len(keys)
+        bias = sum(mine if q == target else raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
         for key in keys:
-            if key not in raw:
-                return float("nan")
-            values = [raw[key] if q == target else raw[q] for q in BASE_QUESTIONS]
-            bias = sum(values) / len(values)
             p = raw[key]
             if calibrated and p >= floor:
                 p = min(1.0, max(0.0, p - bias + 0.5))

@@ -96,6 +96,36 @@ async def test_calibrated_questions_are_scored_against_the_chunk_mean() -> None:
     assert out.findings == []
 
 
+async def test_behaviours_are_asked_instead_of_the_question_and_the_best_one_scores() -> None:
+    """A question with behaviours asks each of them (not its own text), counts once in the chunk mean with
+    their mean P(Yes), scores as its best behaviour, and asks for evidence with the behaviour that scored."""
+    prompts = PROMPTS.model_copy(deep=True)
+    for name, q in prompts.questions.items():
+        q.calibrated = name == "prospect_declined"
+        q.threshold = q.cue_threshold = 0.99
+    declined = prompts.questions["prospect_declined"]
+    declined.behaviours = {"said_no": "Did they say no to buying?", "later": "Did they ask to talk again later?"}
+    declined.threshold = declined.cue_threshold = 0.6
+    p_of = {"Did they say no to buying?": 0.2, "Did they ask to talk again later?": 0.7}
+
+    def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> ChatResult | str:
+        user = messages[1]["content"]
+        if schema is not None:
+            assert "Did they ask to talk again later?" in user
+            return json.dumps({"ids": [4]})
+        p = next((v for text, v in p_of.items() if text in user), 0.3)
+        return ChatResult(text="Yes", top_logprobs=[("Yes", math.log(p)), ("No", math.log(1 - p))])
+
+    chat = FakeChat(responder=respond)
+    out = await ChunkExtractor(chat, prompts, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
+    asked = [c["messages"][1]["content"] for c in chat.calls]
+    assert not any(declined.question in u for u in asked)
+    assert len(asked) == len(CATEGORIES) + len(SIGNALS) + 1 + 1  # one question became two, plus evidence
+    mean = (12 * 0.3 + (0.2 + 0.7) / 2) / 13
+    assert out.scores["prospect_declined"] == pytest.approx(0.7 - mean + 0.5)
+    assert [(f.name, f.sentence_ids) for f in out.findings] == [("prospect_declined", ["t2.2"])]
+
+
 async def test_prefix_is_shared_and_question_comes_last() -> None:
     chat = FakeChat(responder=responder_for(set(), {}))
     await ChunkExtractor(chat, PROMPTS, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
@@ -209,6 +239,27 @@ def test_the_manifest_names_unfocused_questions(tmp_path) -> None:  # type: igno
     loaded = load_prompts(folder)
     assert not loaded.questions["fit"].focus and loaded.questions["budget"].focus
 
+
+
+def test_the_manifest_gives_a_question_behaviours_and_refuses_an_unknown_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from analyzer._errors import ConfigError
+    from analyzer.extraction.prompts import shipped_prompts_dir
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(shipped_prompts_dir(), folder)
+    manifest = folder / "manifest.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text + '\nbehaviours:\n  fit:\n    too_small: "Is their company far too small?"\n')
+    loaded = load_prompts(folder)
+    assert loaded.questions["fit"].asked() == {"too_small": "Is their company far too small?"}
+    assert loaded.questions["budget"].asked() == {"": loaded.questions["budget"].question}
+    bad = tmp_path / "bad"  # a new folder: loaded prompt folders are cached
+    shutil.copytree(folder, bad)
+    (bad / "manifest.yaml").write_text(text + '\nbehaviours:\n  fitt:\n    too_small: "Is it far too small?"\n')
+    with pytest.raises(ConfigError, match=r"manifest\.yaml: behaviours\.fitt"):
+        load_prompts(bad)
 
 @pytest.mark.parametrize("text", ["I think so", "No", "Yes"])
 async def test_an_endpoint_without_logprobs_raises_instead_of_answering_no(text: str) -> None:
