@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import yaml
+from devorder import order
 
 from analyzer.chunking import plan_chunks
 from analyzer.config import load_settings
@@ -33,19 +34,6 @@ from analyzer.transcript import parse_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = Path(__file__).with_name("probe-questions.yaml")
-
-
-def order(cases: list[dict]) -> list[dict]:
-    """Writers interleaved (each writer's 1st call, then each one's 2nd...), so a partial run is balanced."""
-    by: dict[str, list[dict]] = {}
-    for c in cases:
-        by.setdefault(c["writer"], []).append(c)
-    out = []
-    for i in range(max(map(len, by.values()))):
-        for w in sorted(by):
-            if i < len(by[w]):
-                out.append(by[w][i])
-    return out
 
 
 async def main() -> None:

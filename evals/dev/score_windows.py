@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import yaml
+from devorder import order
 
 from analyzer.config import load_settings
 from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
@@ -25,18 +26,6 @@ from analyzer.pipeline import build_chat
 from analyzer.transcript import parse_file
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def order(cases: list[dict]) -> list[dict]:
-    by: dict[str, list[dict]] = {}
-    for c in cases:
-        by.setdefault(c["writer"], []).append(c)
-    out = []
-    for i in range(max(map(len, by.values()))):
-        for w in sorted(by):
-            if i < len(by[w]):
-                out.append(by[w][i])
-    return out
 
 
 async def main() -> None:
