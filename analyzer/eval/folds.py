@@ -35,7 +35,7 @@ from analyzer.eval.metrics import RepeatMetrics, compute_metrics, evidence_hits
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import tune
 from analyzer.extraction.findings import Findings, Flag, SignalFinding
-from analyzer.rules import decide
+from analyzer.rules import Policy, decide
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Verdict
 
 Cutoffs = dict[str, tuple[float, float]]
@@ -92,8 +92,9 @@ def _passes(run: CaseRun, name: str, cut: Cutoffs) -> bool | None:
     return run.scores[name] >= (tc if name in run.cue_hits else t)
 
 
-def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs) -> CaseRun:
-    """The case's first run as it would have come out with ``cutoffs`` instead of ``run_cutoffs``."""
+def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs, policy: Policy | None = None) -> CaseRun:
+    """The case's first run as it would have come out with ``cutoffs`` instead of ``run_cutoffs`` (and
+    ``policy`` instead of the default one)."""
     run = case.runs[0]
     if not run.scores or run.error is not None:
         return run
@@ -123,7 +124,7 @@ def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs) -> CaseRu
         flags=[Flag(category=f.category, severity=f.severity, score=f.score) for f in flags],
         signals=[SignalFinding(signal=s.signal) for s in signals],
     )
-    verdict = decide(findings, None, include_transcript=False).verdict
+    verdict = decide(findings, None, policy=policy, include_transcript=False).verdict
     quotes = [q for f in flags for q in f.quotes] + [q for s in signals for q in s.quotes]
     hits, missed = evidence_hits(case.expected.evidence, quotes)
     return run.model_copy(

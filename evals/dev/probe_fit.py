@@ -35,6 +35,7 @@ from analyzer.eval.results import load_results
 from analyzer.eval.suite import load_suite
 from analyzer.eval.tune import tune
 from analyzer.extraction.prompts import load_prompts
+from analyzer.rules import Policy, load_policy
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 BASE_QUESTIONS = (*CATEGORIES, *SIGNALS)
@@ -77,8 +78,15 @@ class Target:
     """One replaced question: its options' call scores and the fits over them."""
 
     def __init__(
-        self, target: str, cases: list[CaseResult], options: dict[str, dict[str, float]], shipped: Cutoffs, bonus: float
+        self,
+        target: str,
+        cases: list[CaseResult],
+        options: dict[str, dict[str, float]],
+        shipped: Cutoffs,
+        bonus: float,
+        policy: Policy | None = None,
     ) -> None:
+        self.policy = policy
         self.target = target
         self.cases = cases
         self.score = options
@@ -109,7 +117,8 @@ class Target:
 
         def accuracy(t: float) -> float:
             cut = {**self.shipped, self.target: (t, t - self.bonus)}
-            return sum(redecide(c, cut, self.before).verdict == c.expected.verdict for c in cases) / len(cases)
+            right = sum(redecide(c, cut, self.before, self.policy).verdict == c.expected.verdict for c in cases)
+            return right / len(cases)
 
         best = max(grid, key=lambda t: (accuracy(t), t))
         return {**self.shipped, self.target: (best, best - self.bonus)}
@@ -125,7 +134,7 @@ class Target:
 
     def apply(self, c: CaseResult, learnt: Learnt) -> CaseRun:
         o, cut = learnt
-        return redecide(self.with_option(c, o), cut, self.before)
+        return redecide(self.with_option(c, o), cut, self.before, self.policy)
 
     def oof(self, fit: Callable[[Sequence[CaseResult]], Learnt]) -> RepeatMetrics:
         return run_folds(self.cases, fit, self.apply, k=5, seed=0, tuned=True).out_of_fold
@@ -157,7 +166,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("probe")
     ap.add_argument("--base", default="evals/runs/dev-ethics-oof")
+    ap.add_argument("--policy", default=None, help="a policy file to decide with instead of the default")
     args = ap.parse_args()
+    policy = load_policy(args.policy) if args.policy else None
     records = {json.loads(p.read_text())["id"]: json.loads(p.read_text()) for p in Path(args.probe).glob("*.json")}
     labelled = {c.id: c for c in load_suite("evals/dev.yaml", check_files=False).cases}
     cases = [
@@ -186,7 +197,7 @@ def main() -> None:
         }
         # Sanity: the shipped question rebuilt from the records is the score the run recorded.
         drift = max(abs(score["shipped"][c.id] - c.runs[0].scores[target]) for c in cases)
-        t = Target(target, cases, score, shipped, bonus)
+        t = Target(target, cases, score, shipped, bonus, policy)
         n_pos = sum(label(c, target) for c in cases)
         print(f"\n== {target}: {n_pos} of {len(cases)} calls labelled; rebuilt-vs-recorded max diff {drift:.4f}")
         for o in score:
