@@ -11,6 +11,7 @@ its behaviours). Printed:
 
 1. per option, the AUC of the call score against the label over the probed calls (in-sample: a choice
    made from this table alone would be tuned on these calls);
+   Pairs of candidates (their max) are options too.
 2. out-of-fold (5 folds grouped by writer, ``analyzer/eval/folds.py``): on the training folds the option
    with the best AUC is chosen and its cut-off fitted (best F1, the shipped cue bonus); the held-out calls
    are re-decided from their recorded run (``--base``) with that question's score and cut-off in place of
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -147,7 +149,11 @@ class Target:
             rows.append(
                 (f"option chosen OOF by AUC, cut-off OOF ({objective})", self.oof(self.fitter(objective, None)))
             )
-            rows += [(f"{o}, cut-off OOF ({objective})", self.oof(self.fitter(objective, o))) for o in self.score]
+            rows += [
+                (f"{o}, cut-off OOF ({objective})", self.oof(self.fitter(objective, o)))
+                for o in self.score
+                if not o.startswith("max(")
+            ]
         for name, m in rows:
             got = m.categories[self.target] if self.target in CATEGORIES else m.signals[self.target]
             nurture = sum(row.get("nurture", 0) for v, row in m.confusion.items() if v != "nurture")
@@ -191,6 +197,8 @@ def main() -> None:
             continue
         calibrated = prompts.questions[target].calibrated
         keys: dict[str, list[str]] = {"shipped": [target], **{k: [k] for k in cands}, "max of all": cands}
+        # Pairs of behaviours (their max) take part in the out-of-fold choice; their own rows are not printed.
+        keys |= {f"max({a}, {b})": [a, b] for a, b in itertools.combinations(cands, 2)}
         score = {
             o: {c.id: call_scores(records[c.id], target, ks, calibrated, floor) for c in cases}
             for o, ks in keys.items()
@@ -201,7 +209,7 @@ def main() -> None:
         n_pos = sum(label(c, target) for c in cases)
         print(f"\n== {target}: {n_pos} of {len(cases)} calls labelled; rebuilt-vs-recorded max diff {drift:.4f}")
         for o in score:
-            print(f"  {o:34} AUC {t.auc_of(o, cases):.3f}")
+            print(f"  {o:64} AUC {t.auc_of(o, cases):.3f}")
         t.report()
 
 
