@@ -20,11 +20,13 @@ from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 PROMPTS = load_prompts()
 BUDGET_Q = PROMPTS.questions["budget"].question
+# Requests per chunk: a question asked as several behaviours is several requests.
+ASKS = sum(len(q.asked()) for q in PROMPTS.questions.values())
 
 
 def responder_for(yes: set[str], evidence: dict[str, Any]) -> Any:
     """Answer Yes to the questions of the named categories/signals, and the given evidence JSON."""
-    by_question = {q.question: name for name, q in PROMPTS.questions.items()}
+    by_question = {text: name for name, q in PROMPTS.questions.items() for text in q.asked().values()}
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
         user = messages[-1]["content"] if messages[-1]["role"] == "user" else ""
@@ -58,7 +60,7 @@ async def test_only_passing_questions_are_asked_for_evidence() -> None:
         responder=responder_for({"budget"}, {"budget": {"ids": [3], "severity": "high", "reason": "frozen"}})
     )
     out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
-    assert len(chat.calls) == len(CATEGORIES) + len(SIGNALS) + 1
+    assert len(chat.calls) == ASKS + 1
     assert [f.name for f in out.findings] == ["budget"]
     f = out.findings[0]
     assert f.sentence_ids == ["t2.1"] and f.severity == "high" and f.reason == "frozen"
@@ -78,7 +80,7 @@ async def test_calibrated_questions_are_scored_against_the_chunk_mean() -> None:
         q.threshold = q.cue_threshold = 0.99  # nothing passes: this test is about scores
     yes = {"ethics", "need_confirmed"}
     low = {"fit"}
-    by_question = {q.question: name for name, q in prompts.questions.items()}
+    by_question = {text: name for name, q in prompts.questions.items() for text in q.asked().values()}
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> ChatResult:
         name = next(n for q, n in by_question.items() if q in messages[1]["content"])
@@ -148,7 +150,7 @@ async def test_injected_instruction_stays_inside_the_transcript_block() -> None:
 
 
 async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
-    script: list[str | ChatResult | Exception] = ["No"] * 1 + ["Yes"] + ["No"] * 11
+    script: list[str | ChatResult | Exception] = ["No"] * 1 + ["Yes"] + ["No"] * (ASKS - 2)
     chat = FakeChat(script)
     chat.enqueue('{"ids": [3], "severity": "huge"', '{"ids": [3], "severity": "medium", "reason": "frozen budget"}')
     out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
@@ -159,7 +161,7 @@ async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
 
 
 async def test_invalid_output_after_bounded_reasks_names_the_chunk() -> None:
-    chat = FakeChat(["No", "Yes"] + ["No"] * 11 + ["not json"] * 3)
+    chat = FakeChat(["No", "Yes"] + ["No"] * (ASKS - 2) + ["not json"] * 3)
     with pytest.raises(ExtractionError, match=r"^chunk 4: .*budget.*2 re-asks"):
         await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL, index=4)))
 
@@ -179,7 +181,8 @@ async def test_invented_ids_are_dropped_and_counted() -> None:
 async def test_an_invalid_answer_is_not_kept_in_the_response_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from analyzer.extraction.cache import CachedChat, ResponseCache
 
-    inner = FakeChat(["No", "Yes"] + ["No"] * 11 + ["not json", '{"ids": [3], "severity": "high", "reason": "x"}'])
+    good = '{"ids": [3], "severity": "high", "reason": "x"}'
+    inner = FakeChat(["No", "Yes"] + ["No"] * (ASKS - 2) + ["not json", good])
     cache = ResponseCache(tmp_path / "c.sqlite3")
     rendered = render_chunk(CALL, whole_chunk(CALL))
     await ChunkExtractor(CachedChat(inner, cache, namespace="v"), PROMPTS, max_reasks=1).run(rendered)
@@ -197,7 +200,7 @@ async def test_editing_one_question_re_asks_only_that_question(tmp_path) -> None
     rendered = render_chunk(CALL, whole_chunk(CALL))
     first = FakeChat(responder=responder_for(set(), {}))
     await ChunkExtractor(CachedChat(first, cache, namespace=CACHE_NAMESPACE), PROMPTS, max_reasks=0).run(rendered)
-    assert len(first.calls) == len(CATEGORIES) + len(SIGNALS)
+    assert len(first.calls) == ASKS
     edited = PROMPTS.model_copy(deep=True)
     edited.questions["ethics"].question = "Does the prospect ask the seller for a personal payment?"
     second = FakeChat(["No"])
