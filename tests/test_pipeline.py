@@ -20,7 +20,7 @@ from analyzer.pipeline import analyze, analyze_async
 REPO = Path(__file__).resolve().parent.parent
 CALL = REPO / "fixtures" / "plain" / "discovery-budget-frozen.txt"
 PROMPTS = load_prompts()
-QUESTION_OF = {text: name for name, q in PROMPTS.questions.items() for text in q.asked().values()}
+QUESTION_OF = {text: name for name, q in PROMPTS.questions.items() for text in (q.question, *q.asked().values())}
 
 
 def scripted(yes: dict[str, str]) -> FakeChat:

@@ -201,8 +201,15 @@ class ChunkExtractor:
         qs = self.prompts.questions
         questions: list[tuple[str, str, Question]] = [("flag", c, qs[c]) for c in CATEGORIES]
         questions += [("signal", s, qs[s]) for s in SIGNALS]
-        # One request per behaviour of a question (a question without behaviours is one request).
-        asks = [(kind, name, q, text) for kind, name, q in questions for text in q.asked().values()]
+        # One request per behaviour of a question (a question without behaviours is one request). A question
+        # asked as behaviours is still asked once as itself, only for the calibration mean below: that mean
+        # stays over the same 13 questions, so a narrow behaviour does not move every other calibrated score
+        # (measured on the dev calls: letting it stand in for the question in the mean lost 4 of 12 ethics calls).
+        asks: list[tuple[str, str, Question, str, bool]] = []  # (kind, name, question, text, scored)
+        for kind, name, q in questions:
+            if q.behaviours:
+                asks.append((kind, name, q, q.question, False))
+            asks += [(kind, name, q, text, True) for text in q.asked().values()]
         # The shared prefix (instructions + chunk) in the *model's* tokens: the first question's prompt
         # minus its own question part. llama.cpp reuses it for every later question of the chunk.
         prefix = {"tokens": 0}
@@ -220,12 +227,14 @@ class ChunkExtractor:
             return yes_score(result, name)
 
         if self.chat.sequential:
-            raw = [await score(i, name, text) for i, (_, name, _, text) in enumerate(asks)]
+            raw = [await score(i, name, text) for i, (_, name, _, text, _) in enumerate(asks)]
         else:
             # The first question alone, then the rest at once: an endpoint without log-probabilities is found
             # out after one request instead of a chunk's worth, and the shared prefix is cached by then.
             raw = [await score(0, asks[0][1], asks[0][3])]
-            raw += await asyncio.gather(*(score(i, name, text) for i, (_, name, _, text) in enumerate(asks) if i > 0))
+            raw += await asyncio.gather(
+                *(score(i, name, text) for i, (_, name, _, text, _) in enumerate(asks) if i > 0)
+            )
 
         # Contextual calibration: on some chunks a small model leans Yes (or No) to every question. A
         # calibrated question is scored by how far its P(Yes) stands above the chunk's mean P(Yes) over all
@@ -233,15 +242,15 @@ class ChunkExtractor:
         # with a red flag from calls without it better than the raw P(Yes) (mean AUC 0.83 vs 0.71), and
         # prospect_declined too (0.83 vs 0.65); positive signals separate better raw, so they stay raw.
         # Below the floor the model said a clear No: relative scoring must not lift that over a threshold
-        # on a chunk where it says No to everything (a confident model does). A question asked as several
-        # behaviours counts once in the mean, with its behaviours' mean P(Yes).
-        per_question: dict[str, list[float]] = {}
-        for (_, name, _, _), p in zip(asks, raw, strict=True):
-            per_question.setdefault(name, []).append(p)
-        bias = sum(sum(v) / len(v) for v in per_question.values()) / len(per_question) if per_question else 0.5
+        # on a chunk where it says No to everything (a confident model does). The mean is over the questions
+        # themselves, never their behaviours (see above).
+        own = [p for (_, _, q, _, scored), p in zip(asks, raw, strict=True) if not (scored and q.behaviours)]
+        bias = sum(own) / len(own) if own else 0.5
         floor = self.prompts.calibration_floor
         best: dict[str, tuple[float, str]] = {}
-        for (_, name, q, text), p in zip(asks, raw, strict=True):
+        for (_, name, q, text, scored), p in zip(asks, raw, strict=True):
+            if not scored:
+                continue
             value = min(1.0, max(0.0, p - bias + 0.5)) if q.calibrated and p >= floor else p
             if name not in best or value > best[name][0]:
                 best[name] = (value, text)

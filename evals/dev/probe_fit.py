@@ -15,9 +15,8 @@ its behaviours). Printed:
 2. out-of-fold (5 folds grouped by writer, ``analyzer/eval/folds.py``): on the training folds the option
    with the best AUC is chosen and its cut-off fitted (best F1, the shipped cue bonus); the held-out calls
    are re-decided from their recorded run (``--base``) with that question's score and cut-off in place of
-   the shipped one, every other question at its shipped cut-off
-   (ethics as the base run found it). Beside it, the shipped question with its
-   shipped cut-off and with its cut-off refitted the same way.
+   the shipped one; every other question passes or fails as it did in the base run (whatever cut-offs the
+   profile holds today). Beside it, the shipped question as run and with its cut-off refitted the same way.
 A flag the run did not raise that now passes gets severity medium (the replay cannot ask for evidence).
 """
 
@@ -54,15 +53,14 @@ def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
 
 def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool, floor: float) -> float:
     """The call's score for the option made of ``keys`` (their best, the OR of behaviours) standing in for
-    ``target``, calibrated as ``extractor.py`` does: the option counts once in the chunk's mean P(Yes), with
-    its keys' mean."""
+    ``target``, calibrated as ``extractor.py`` does: against the chunk's mean P(Yes) over the 13 questions
+    themselves (a question asked as behaviours is still asked for that mean, so no other score moves)."""
     best = 0.0
     for chunk in record["chunks"]:
         raw = chunk["raw"]
         if any(k not in raw for k in keys):
             return float("nan")
-        mine = sum(raw[k] for k in keys) / len(keys)
-        bias = sum(mine if q == target else raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
+        bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
         for key in keys:
             p = raw[key]
             if calibrated and p >= floor:
@@ -142,9 +140,10 @@ class Target:
         return run_folds(self.cases, fit, self.apply, k=5, seed=0, tuned=True).out_of_fold
 
     def report(self) -> None:
-        rows: list[tuple[str, RepeatMetrics]] = [
-            ("shipped question, shipped cut-off", self.oof(lambda tr: ("shipped", self.shipped)))
-        ]
+        # As run: the base run's own pass/fail for the target (a question missing from the cut-offs keeps
+        # what the run said), whatever cut-off the profile holds today.
+        as_run = {k: v for k, v in self.shipped.items() if k != self.target}
+        rows: list[tuple[str, RepeatMetrics]] = [("shipped question as run", self.oof(lambda tr: ("shipped", as_run)))]
         for objective in ("f1", "verdict"):
             rows.append(
                 (f"option chosen OOF by AUC, cut-off OOF ({objective})", self.oof(self.fitter(objective, None)))
@@ -173,6 +172,13 @@ def main() -> None:
     ap.add_argument("probe")
     ap.add_argument("--base", default="evals/runs/dev-ethics-oof")
     ap.add_argument("--policy", default=None, help="a policy file to decide with instead of the default")
+    ap.add_argument(
+        "--ship",
+        nargs=2,
+        metavar=("TARGET", "OBJECTIVE"),
+        help="print, for TARGET, the option with the best AUC over every probed call and its cut-off fitted on "
+        "them all for OBJECTIVE (f1 or verdict): what the manifest and the profile would ship",
+    )
     args = ap.parse_args()
     policy = load_policy(args.policy) if args.policy else None
     records = {json.loads(p.read_text())["id"]: json.loads(p.read_text()) for p in Path(args.probe).glob("*.json")}
@@ -184,10 +190,11 @@ def main() -> None:
         if c.id in records and c.runs
     ]
     prompts = load_prompts()
-    # Ethics is left as each call's run found it (the base run is the out-of-fold ethics replay, whose
-    # cut-off differs per fold): a question missing from the cut-offs keeps what the run said.
-    shipped: Cutoffs = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items() if k != "ethics"}
-    bonus = round(shipped["fit"][0] - shipped["fit"][1], 4)
+    # Every question but the replaced one keeps what the base run said (a question missing from the
+    # cut-offs is not re-decided): the base run is the out-of-fold ethics replay, whose ethics cut-off
+    # differs per fold, and the profile may have moved since. The cue bonus is the profile's.
+    shipped: Cutoffs = {}
+    bonus = round(prompts.questions["fit"].threshold - prompts.questions["fit"].cue_threshold, 4)
     floor = prompts.calibration_floor
     keys_all = sorted({k for r in records.values() for ch in r["chunks"] for k in ch["raw"]})
     print(f"{len(cases)} probed calls; cue bonus {bonus}")
@@ -210,6 +217,10 @@ def main() -> None:
         print(f"\n== {target}: {n_pos} of {len(cases)} calls labelled; rebuilt-vs-recorded max diff {drift:.4f}")
         for o in score:
             print(f"  {o:64} AUC {t.auc_of(o, cases):.3f}")
+        if args.ship and args.ship[0] == target:
+            best = max(score, key=lambda o: t.auc_of(o, cases))
+            print(f"  ship: {keys[best]} cut-offs {t.cut_for(cases, best, args.ship[1])[target]}")
+            continue
         t.report()
 
 

@@ -20,13 +20,13 @@ from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 PROMPTS = load_prompts()
 BUDGET_Q = PROMPTS.questions["budget"].question
-# Requests per chunk: a question asked as several behaviours is several requests.
-ASKS = sum(len(q.asked()) for q in PROMPTS.questions.values())
+# Requests per chunk: a question asked as behaviours is asked as each of them, and once as itself.
+ASKS = sum(len(q.asked()) + bool(q.behaviours) for q in PROMPTS.questions.values())
 
 
 def responder_for(yes: set[str], evidence: dict[str, Any]) -> Any:
     """Answer Yes to the questions of the named categories/signals, and the given evidence JSON."""
-    by_question = {text: name for name, q in PROMPTS.questions.items() for text in q.asked().values()}
+    by_question = {text: name for name, q in PROMPTS.questions.items() for text in (q.question, *q.asked().values())}
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> str:
         user = messages[-1]["content"] if messages[-1]["role"] == "user" else ""
@@ -80,7 +80,7 @@ async def test_calibrated_questions_are_scored_against_the_chunk_mean() -> None:
         q.threshold = q.cue_threshold = 0.99  # nothing passes: this test is about scores
     yes = {"ethics", "need_confirmed"}
     low = {"fit"}
-    by_question = {text: name for name, q in prompts.questions.items() for text in q.asked().values()}
+    by_question = {text: name for name, q in prompts.questions.items() for text in (q.question, *q.asked().values())}
 
     def respond(messages: Sequence[Message], schema: dict[str, Any] | None) -> ChatResult:
         name = next(n for q, n in by_question.items() if q in messages[1]["content"])
@@ -99,8 +99,8 @@ async def test_calibrated_questions_are_scored_against_the_chunk_mean() -> None:
 
 
 async def test_behaviours_are_asked_instead_of_the_question_and_the_best_one_scores() -> None:
-    """A question with behaviours asks each of them (not its own text), counts once in the chunk mean with
-    their mean P(Yes), scores as its best behaviour, and asks for evidence with the behaviour that scored."""
+    """A question with behaviours asks each of them, scores as its best behaviour and asks for evidence with
+    the behaviour that scored; its own text is asked only for the chunk mean, which behaviours never enter."""
     prompts = PROMPTS.model_copy(deep=True)
     for name, q in prompts.questions.items():
         q.calibrated = name == "prospect_declined"
@@ -121,9 +121,9 @@ async def test_behaviours_are_asked_instead_of_the_question_and_the_best_one_sco
     chat = FakeChat(responder=respond)
     out = await ChunkExtractor(chat, prompts, max_reasks=0).run(render_chunk(CALL, whole_chunk(CALL)))
     asked = [c["messages"][1]["content"] for c in chat.calls]
-    assert not any(declined.question in u for u in asked)
-    assert len(asked) == len(CATEGORIES) + len(SIGNALS) + 1 + 1  # one question became two, plus evidence
-    mean = (12 * 0.3 + (0.2 + 0.7) / 2) / 13
+    assert sum(declined.question in u for u in asked) == 1  # for the mean only
+    assert len(asked) == len(CATEGORIES) + len(SIGNALS) + 2 + 1  # two behaviours more, plus evidence
+    mean = 13 * 0.3 / 13  # the 13 questions themselves, each at 0.3
     assert out.scores["prospect_declined"] == pytest.approx(0.7 - mean + 0.5)
     assert [(f.name, f.sentence_ids) for f in out.findings] == [("prospect_declined", ["t2.2"])]
 
