@@ -14,13 +14,12 @@ Resumable: a case whose file exists is skipped.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from pathlib import Path
 
 import yaml
-from devorder import order
+from devorder import order, save_record
 
 from analyzer.chunking import plan_chunks
 from analyzer.config import load_settings
@@ -73,19 +72,7 @@ async def main() -> None:
                 raw[key] = round(yes_score(result, key), 4)
             records.append({"chunk": chunk.index, "raw": raw, "focused": focused})
         seconds = time.perf_counter() - started
-        target.write_text(
-            json.dumps(
-                {
-                    "id": case["id"],
-                    "questions": prompts.full_version,
-                    "seconds": round(seconds, 1),
-                    "calls": calls,
-                    "cache_hits": hits,
-                    "chunks": records,
-                },
-                indent=1,
-            )
-        )
+        save_record(target, case["id"], seconds, calls, hits, questions=prompts.full_version, chunks=records)
         print(f"{case['id']}: {len(chunks)} chunks, {calls} calls ({hits} cached), {seconds:.0f} s", flush=True)
 
 

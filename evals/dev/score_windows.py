@@ -10,13 +10,12 @@ strategy (combiner, fitting) is written and retuned from the records.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from pathlib import Path
 
 import yaml
-from devorder import order
+from devorder import order, save_record
 
 from analyzer.config import load_settings
 from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
@@ -54,19 +53,7 @@ async def main() -> None:
             calls += cost.calls
             hits += cost.cache_hits
         seconds = time.perf_counter() - started
-        target.write_text(
-            json.dumps(
-                {
-                    "id": case["id"],
-                    "spec": spec.version_id,
-                    "seconds": round(seconds, 1),
-                    "calls": calls,
-                    "cache_hits": hits,
-                    "windows": records,
-                },
-                indent=1,
-            )
-        )
+        save_record(target, case["id"], seconds, calls, hits, spec=spec.version_id, windows=records)
         print(f"{case['id']}: {len(windows)} windows, {calls} calls, {seconds:.0f} s", flush=True)
 
 
