@@ -45,13 +45,14 @@ class Question(BaseModel):
     behaviours: dict[str, str] = Field(
         default_factory=dict,
         description=(
-            "Narrow questions, one per concrete behaviour, asked instead of `question` by the chunks strategy;"
-            " the question's score is its best behaviour's (the category as the OR of its behaviours)."
+            "Narrow questions, one per concrete behaviour, that the chunks strategy scores in place of `question`:"
+            " the question's score is its best behaviour's (the category as the OR of its behaviours); `question`"
+            " itself is then asked only for the calibration mean."
         ),
     )
 
     def asked(self) -> dict[str, str]:
-        """What the chunks strategy asks for this question: its behaviours, else the question itself."""
+        """The texts the chunks strategy scores for this question: its behaviours, else the question itself."""
         return dict(self.behaviours) if self.behaviours else {"": self.question}
 
 
@@ -69,7 +70,7 @@ class Manifest(BaseModel):
     )
     behaviours: dict[Category | Signal, dict[str, str]] = Field(
         default_factory=dict,
-        description="Per question, narrow behaviour questions the chunks strategy asks instead of it.",
+        description="Per question, narrow behaviour questions the chunks strategy scores in its place.",
     )
 
 
