@@ -8,8 +8,8 @@ questions the nearest thing is the other questions' scores (a call with an agree
 decline). Per label, fitted on four folds of writers and applied to the fifth (``analyzer/eval/folds.py``):
 L2 logistic regression, class-balanced, on the 13 call-level scores and 13 cue-hit bits; the label is raised
 when the predicted probability reaches 0.5. The held-out calls are re-decided from their recorded run with
-the replaced labels' pass/fail taken from the combiner, every other question at its shipped cut-off (ethics
-as the base run found it). A flag the run did not raise that now passes gets severity medium. No model call.
+the replaced labels' pass/fail taken from the combiner, every other question as the base run found it. A
+flag the run did not raise that now passes gets severity medium. No model call.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import argparse
 from collections.abc import Sequence
 
 import numpy as np
+from devset import has_label, labelled_cases
 from sklearn.linear_model import LogisticRegression
 
 from analyzer.eval.folds import Cutoffs, redecide, run_folds
 from analyzer.eval.records import CaseResult
-from analyzer.eval.results import load_results
-from analyzer.eval.suite import load_suite
-from analyzer.extraction.prompts import load_prompts
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 QUESTIONS = (*CATEGORIES, *SIGNALS)
@@ -35,31 +33,20 @@ def features(c: CaseResult) -> list[float]:
     return [run.scores.get(q, 0.0) for q in QUESTIONS] + [float(q in run.cue_hits) for q in QUESTIONS]
 
 
-def label(c: CaseResult, name: str) -> bool:
-    return name in c.expected.flags if name in CATEGORIES else name in (c.expected.signals or [])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--base", default="evals/runs/dev-ethics-oof")
     ap.add_argument("--only", nargs="*", default=None, help="labels to replace (default: each one alone, then all)")
     ap.add_argument("-C", type=float, default=0.5, help="inverse L2 strength")
     args = ap.parse_args()
-    labelled = {c.id: c for c in load_suite("evals/dev.yaml", check_files=False).cases}
-    cases = [
-        c.model_copy(update={"writer": labelled[c.id].writer, "expected": labelled[c.id].expected})
-        for c in load_results(args.base).cases
-        if c.runs and c.runs[0].scores
-    ]
-    prompts = load_prompts()
-    shipped: Cutoffs = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items() if k != "ethics"}
+    cases = [c for c in labelled_cases(args.base) if c.runs[0].scores]
 
     def run_with(replace: Sequence[str]) -> object:
         def fit(train: Sequence[CaseResult]) -> dict[str, LogisticRegression]:
             x = np.array([features(c) for c in train])
             models = {}
             for name in replace:
-                y = np.array([label(c, name) for c in train])
+                y = np.array([has_label(c, name) for c in train])
                 models[name] = LogisticRegression(C=args.C, class_weight="balanced", max_iter=2000).fit(x, y)
             return models
 
@@ -70,21 +57,20 @@ def main() -> None:
             for name, m in models.items():
                 scores[name] = float(m.predict_proba(x)[0, 1])
             new = c.model_copy(update={"runs": [run.model_copy(update={"scores": scores})]})
-            cut = {**shipped, **dict.fromkeys(models, (0.5, 0.5))}
-            before = {**shipped, **dict.fromkeys(models, (2.0, 2.0))}
+            # Cut-offs name the replaced labels alone: every other question keeps what the base run said.
+            cut: Cutoffs = dict.fromkeys(models, (0.5, 0.5))
+            before: Cutoffs = dict.fromkeys(models, (2.0, 2.0))
             return redecide(new, cut, before)
 
         return run_folds(cases, fit, apply, k=5, seed=0, tuned=True).out_of_fold  # type: ignore[arg-type]
 
-    base = run_folds(
-        cases, lambda tr: None, lambda c, _: redecide(c, shipped, shipped), k=5, seed=0, tuned=True
-    ).out_of_fold  # type: ignore[arg-type]
+    base = run_folds(cases, lambda tr: None, lambda c, _: redecide(c, {}, {}), k=5, seed=0, tuned=True).out_of_fold
     sets: list[list[str]] = [[n] for n in QUESTIONS if n != "ethics"] + [[n for n in QUESTIONS if n != "ethics"]]
     if args.only:
         sets = [args.only]
     print(f"{len(cases)} calls; base run {args.base}")
     print(f"{'replaced by the combiner':40} verdict  macro F1  label F1")
-    print(f"{'(nothing: shipped cut-offs)':40} {base.verdict_accuracy:.3f}    {base.macro_f1 or 0:.3f}")  # type: ignore[attr-defined]
+    print(f"{'(nothing: the base run as it is)':40} {base.verdict_accuracy:.3f}    {base.macro_f1 or 0:.3f}")
     for names in sets:
         m = run_with(names)
         f1s = []
@@ -94,8 +80,8 @@ def main() -> None:
             f1s.append(f"{n} {b.f1 or 0:.2f}->{s.f1 or 0:.2f}")
         title = names[0] if len(names) == 1 else "all but ethics"
         print(
-            f"{title:40} {m.verdict_accuracy:.3f}    {m.macro_f1 or 0:.3f}  {'; '.join(f1s) if len(names) == 1 else ''}"
-        )  # type: ignore[attr-defined]
+            f"{title:40} {m.verdict_accuracy:.3f}    {m.macro_f1 or 0:.3f}  {'; '.join(f1s) if len(names) == 1 else ''}"  # type: ignore[attr-defined]
+        )
 
 
 if __name__ == "__main__":

@@ -1,39 +1,36 @@
 """Scores the candidate questions recorded by ``probe_questions.py`` against the development labels, without
 the model, and says out-of-fold what replacing a pipeline question with them would do to the verdicts.
 
-    .venv/bin/python evals/dev/probe_fit.py PROBE_DIR [--base 'evals/runs/dev-local/*']
+    .venv/bin/python evals/dev/probe_fit.py PROBE_DIR [--base evals/runs/dev-ethics-oof] [--policy FILE]
 
-For each recorded chunk the candidate is scored as the pipeline would score it in place of the question it
-replaces: its P(Yes), calibrated against the chunk's mean P(Yes) over the 13 questions with the candidate
-standing in for the replaced one (``extractor.py``), the call's score being its best chunk's. Options per
-question: the shipped question, each candidate, and the max of all candidates (the category as the OR of
-its behaviours). Printed:
+For each recorded chunk a candidate is scored as the pipeline scores a behaviour: its P(Yes), calibrated
+against the chunk's mean P(Yes) over the 13 questions themselves (``extractor.py``), the call's score being
+its best chunk's. Options per question: the shipped question, each candidate, each pair of candidates and
+all of them (their max: the category as the OR of its behaviours). Printed:
 
 1. per option, the AUC of the call score against the label over the probed calls (in-sample: a choice
    made from this table alone would be tuned on these calls);
-   Pairs of candidates (their max) are options too.
 2. out-of-fold (5 folds grouped by writer, ``analyzer/eval/folds.py``): on the training folds the option
-   with the best AUC is chosen and its cut-off fitted (best F1, the shipped cue bonus); the held-out calls
-   are re-decided from their recorded run (``--base``) with that question's score and cut-off in place of
-   the shipped one; every other question passes or fails as it did in the base run (whatever cut-offs the
-   profile holds today). Beside it, the shipped question as run and with its cut-off refitted the same way.
+   with the best AUC is chosen and its cut-off fitted (best F1 with the profile's cue bonus, or best verdict
+   accuracy); the held-out calls are re-decided from their recorded run (``--base``) with that score and
+   cut-off in place of the shipped question's. Every other question passes or fails as it did in that run,
+   whatever cut-offs the profile holds today. Beside it, the shipped question as run and each option alone.
 A flag the run did not raise that now passes gets severity medium (the replay cannot ask for evidence).
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import itertools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from devset import auc, has_label, labelled_cases
+
 from analyzer.eval.folds import Cutoffs, make_folds, redecide, run_folds
 from analyzer.eval.metrics import RepeatMetrics
 from analyzer.eval.records import CaseResult, CaseRun
-from analyzer.eval.results import load_results
-from analyzer.eval.suite import load_suite
 from analyzer.eval.tune import tune
 from analyzer.extraction.prompts import load_prompts
 from analyzer.rules import Policy, load_policy
@@ -41,14 +38,6 @@ from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 BASE_QUESTIONS = (*CATEGORIES, *SIGNALS)
 Learnt = tuple[str, Cutoffs]  # (option, cut-offs)
-
-
-def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
-    """P(a positive outscores a negative), ties counting half."""
-    if not pos or not neg:
-        return float("nan")
-    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool, floor: float) -> float:
@@ -69,11 +58,6 @@ def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool
     return round(best, 4)
 
 
-def label(c: CaseResult, name: str) -> bool:
-    """Whether the case is labelled with the flag or signal."""
-    return name in c.expected.flags if name in CATEGORIES else name in (c.expected.signals or [])
-
-
 class Target:
     """One replaced question: its options' call scores and the fits over them."""
 
@@ -82,7 +66,6 @@ class Target:
         target: str,
         cases: list[CaseResult],
         options: dict[str, dict[str, float]],
-        shipped: Cutoffs,
         bonus: float,
         policy: Policy | None = None,
     ) -> None:
@@ -90,14 +73,14 @@ class Target:
         self.target = target
         self.cases = cases
         self.score = options
-        self.shipped = shipped
         self.bonus = bonus
-        # The replaced question's old pass/fail no longer counts: whatever passes now is found anew.
-        self.before = {**shipped, target: (2.0, 2.0)}
+        # Cut-offs name the target alone: every other question keeps what the base run said. The replaced
+        # question's old pass/fail no longer counts: whatever passes now is found anew.
+        self.before: Cutoffs = {target: (2.0, 2.0)}
 
     def auc_of(self, option: str, cases: Sequence[CaseResult]) -> float:
-        pos = [self.score[option][c.id] for c in cases if label(c, self.target)]
-        neg = [self.score[option][c.id] for c in cases if not label(c, self.target)]
+        pos = [self.score[option][c.id] for c in cases if has_label(c, self.target)]
+        neg = [self.score[option][c.id] for c in cases if not has_label(c, self.target)]
         return auc(pos, neg)
 
     def with_option(self, c: CaseResult, option: str) -> CaseResult:
@@ -111,17 +94,17 @@ class Target:
         cases = [self.with_option(c, option) for c in train]
         if objective == "f1":
             row = next(r for r in tune(cases, cue_bonus=self.bonus) if r.name == self.target)
-            return {**self.shipped, self.target: (row.threshold, row.cue_threshold)}
+            return {self.target: (row.threshold, row.cue_threshold)}
         values = sorted(self.score[option][c.id] for c in train)
         grid = sorted({values[int(i * (len(values) - 1) / 24)] + 1e-4 for i in range(25)} | {2.0})
 
         def accuracy(t: float) -> float:
-            cut = {**self.shipped, self.target: (t, t - self.bonus)}
+            cut = {self.target: (t, t - self.bonus)}
             right = sum(redecide(c, cut, self.before, self.policy).verdict == c.expected.verdict for c in cases)
             return right / len(cases)
 
         best = max(grid, key=lambda t: (accuracy(t), t))
-        return {**self.shipped, self.target: (best, best - self.bonus)}
+        return {self.target: (best, best - self.bonus)}
 
     def fitter(self, objective: str, option: str | None) -> Callable[[Sequence[CaseResult]], Learnt]:
         """Fits on training cases: the given option, or (None) the one with the best training AUC."""
@@ -140,10 +123,8 @@ class Target:
         return run_folds(self.cases, fit, self.apply, k=5, seed=0, tuned=True).out_of_fold
 
     def report(self) -> None:
-        # As run: the base run's own pass/fail for the target (a question missing from the cut-offs keeps
-        # what the run said), whatever cut-off the profile holds today.
-        as_run = {k: v for k, v in self.shipped.items() if k != self.target}
-        rows: list[tuple[str, RepeatMetrics]] = [("shipped question as run", self.oof(lambda tr: ("shipped", as_run)))]
+        # As run: no cut-off at all, so the target too keeps the base run's pass/fail.
+        rows: list[tuple[str, RepeatMetrics]] = [("shipped question as run", self.oof(lambda tr: ("shipped", {})))]
         for objective in ("f1", "verdict"):
             rows.append(
                 (f"option chosen OOF by AUC, cut-off OOF ({objective})", self.oof(self.fitter(objective, None)))
@@ -181,19 +162,11 @@ def main() -> None:
     )
     args = ap.parse_args()
     policy = load_policy(args.policy) if args.policy else None
-    records = {json.loads(p.read_text())["id"]: json.loads(p.read_text()) for p in Path(args.probe).glob("*.json")}
-    labelled = {c.id: c for c in load_suite("evals/dev.yaml", check_files=False).cases}
-    cases = [
-        c.model_copy(update={"writer": labelled[c.id].writer, "expected": labelled[c.id].expected})
-        for p in sorted(glob.glob(args.base))
-        for c in load_results(p).cases
-        if c.id in records and c.runs
-    ]
+    records = {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(args.probe).glob("*.json"))}
+    cases = [c for c in labelled_cases(args.base) if c.id in records]
     prompts = load_prompts()
-    # Every question but the replaced one keeps what the base run said (a question missing from the
-    # cut-offs is not re-decided): the base run is the out-of-fold ethics replay, whose ethics cut-off
-    # differs per fold, and the profile may have moved since. The cue bonus is the profile's.
-    shipped: Cutoffs = {}
+    # Only the replaced question is re-decided (see Target): the base run is the out-of-fold ethics replay,
+    # whose ethics cut-off differs per fold, and the profile may have moved since. The cue bonus is the profile's.
     bonus = round(prompts.questions["fit"].threshold - prompts.questions["fit"].cue_threshold, 4)
     floor = prompts.calibration_floor
     keys_all = sorted({k for r in records.values() for ch in r["chunks"] for k in ch["raw"]})
@@ -212,8 +185,8 @@ def main() -> None:
         }
         # Sanity: the shipped question rebuilt from the records is the score the run recorded.
         drift = max(abs(score["shipped"][c.id] - c.runs[0].scores[target]) for c in cases)
-        t = Target(target, cases, score, shipped, bonus, policy)
-        n_pos = sum(label(c, target) for c in cases)
+        t = Target(target, cases, score, bonus, policy)
+        n_pos = sum(has_label(c, target) for c in cases)
         print(f"\n== {target}: {n_pos} of {len(cases)} calls labelled; rebuilt-vs-recorded max diff {drift:.4f}")
         for o in score:
             print(f"  {o:64} AUC {t.auc_of(o, cases):.3f}")

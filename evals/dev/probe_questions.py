@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import yaml
-from devorder import order, save_record
+from devset import ROOT, cases_to_score, save_record
 
 from analyzer.chunking import plan_chunks
 from analyzer.config import load_settings
@@ -31,22 +31,18 @@ from analyzer.pipeline import model_chat
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 from analyzer.transcript import parse_file
 
-ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES = Path(__file__).with_name("probe-questions.yaml")
 
 
 async def main() -> None:
     out_dir = Path(sys.argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    wanted = [a for arg in sys.argv[2:] for a in (Path(arg[1:]).read_text().split() if arg.startswith("@") else [arg])]
-    suite = yaml.safe_load((ROOT / "evals/dev.yaml").read_text())
     candidates: dict[str, dict[str, str]] = yaml.safe_load(CANDIDATES.read_text())
     settings = load_settings()
     chat = model_chat(settings, "local")
     prompts = load_prompts()
     m = prompts.manifest
-    by_id = {c["id"]: c for c in suite["cases"]}
-    for case in [by_id[i] for i in wanted] if wanted else order(suite["cases"]):
+    for case in cases_to_score(sys.argv[2:]):
         target = out_dir / f"{case['id']}.json"
         if target.exists():
             continue

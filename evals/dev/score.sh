@@ -6,17 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 backend=${1:-local}
-.venv/bin/python - <<'PY' > /tmp/walkaway-dev-order.txt
-import yaml
-cases = yaml.safe_load(open("evals/dev.yaml"))["cases"]
-by = {}
-for c in cases:
-    by.setdefault(c["writer"], []).append(c["id"])
-for i in range(max(map(len, by.values()))):
-    for w in sorted(by):
-        if i < len(by[w]):
-            print(by[w][i])
-PY
+PYTHONPATH=evals/dev .venv/bin/python -c "
+import devset
+print('\n'.join(c['id'] for c in devset.cases_to_score([])))" > /tmp/walkaway-dev-order.txt
 while read -r id; do
   out="evals/runs/dev-$backend/$id"
   [ -s "$out/results.json" ] && continue

@@ -14,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-from devorder import order, save_record
+from devset import ROOT, cases_to_score, save_record
 
 from analyzer.config import load_settings
 from analyzer.extraction.cache import CACHE_NAMESPACE, CachedChat, ResponseCache
@@ -24,19 +23,14 @@ from analyzer.extraction.windows import WindowExtractor, load_window_spec, plan_
 from analyzer.pipeline import build_chat
 from analyzer.transcript import parse_file
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 async def main() -> None:
     out_dir = Path(sys.argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    wanted = [a for arg in sys.argv[2:] for a in (Path(arg[1:]).read_text().split() if arg.startswith("@") else [arg])]
-    suite = yaml.safe_load((ROOT / "evals/dev.yaml").read_text())
     settings = load_settings()
     chat = CachedChat(build_chat(settings, "local"), ResponseCache(settings.cache_path), namespace=CACHE_NAMESPACE)
     spec = load_window_spec()
-    by_id = {c["id"]: c for c in suite["cases"]}
-    for case in [by_id[i] for i in wanted] if wanted else order(suite["cases"]):
+    for case in cases_to_score(sys.argv[2:]):
         target = out_dir / f"{case['id']}.json"
         if target.exists():
             continue

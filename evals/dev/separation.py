@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import argparse
 
+from devset import auc, has_label
+
 from analyzer.eval.results import load_results
 from analyzer.taxonomy import CATEGORIES, SIGNALS
-
-
-def auc(pos: list[float], neg: list[float]) -> float:
-    """P(a positive outscores a negative), ties counting half."""
-    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
 
 
 def main() -> None:
@@ -34,8 +30,7 @@ def main() -> None:
             run = c.runs[0]
             if name not in run.scores:
                 continue
-            labelled = name in c.expected.flags if name in CATEGORIES else name in (c.expected.signals or [])
-            (pos if labelled else neg).append(run.scores[name])
+            (pos if has_label(c, name) else neg).append(run.scores[name])
         if pos and neg:
             print(
                 f"{name:24} {auc(pos, neg):5.2f} {len(pos):>10} / {len(neg):<8} "

@@ -9,27 +9,25 @@ re-decided from their recorded scores (analyzer/eval/folds.py). No model call. R
 
 from __future__ import annotations
 
-import glob
+from devset import labelled_cases
 
 from analyzer.eval.folds import Cutoffs, redecide, run_folds
 from analyzer.eval.records import CaseResult
-from analyzer.eval.results import load_results
-from analyzer.eval.suite import load_suite
 from analyzer.extraction.prompts import load_prompts
 
 SHIFTS = [-0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2, 0.3]
 
 
+# The cut-offs the dev-local runs were scored with: the profile as tuned on `core` (before commit 9bb33ce).
+# Two have moved since (ethics refitted on dev; prospect_declined now scores another question), and a replay
+# must start from what the runs used, not from today's profile.
+RUN_CUTOFFS: Cutoffs = {"ethics": (0.6148, 0.5398), "prospect_declined": (0.3932, 0.3182)}
+
+
 def main() -> None:
-    runs = [load_results(p) for p in sorted(glob.glob("evals/runs/dev-local/*"))]
-    labelled = {c.id: c for c in load_suite("evals/dev.yaml", check_files=False).cases}
-    cases = [
-        c.model_copy(update={"writer": labelled[c.id].writer, "expected": labelled[c.id].expected})
-        for r in runs
-        for c in r.cases
-    ]
+    cases = labelled_cases("evals/runs/dev-local/*")
     prompts = load_prompts()
-    current: Cutoffs = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items()}
+    current: Cutoffs = {k: (q.threshold, q.cue_threshold) for k, q in prompts.questions.items()} | RUN_CUTOFFS
     names = list(current)
 
     def cut_of(shift: dict[str, float]) -> Cutoffs:
