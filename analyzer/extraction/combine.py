@@ -229,7 +229,14 @@ def combine(
                 )
             )
         elif name in SIGNALS:
-            signals.append(SignalFinding(signal=name, score=b.score, evidence=evidence(b.located)))
+            signals.append(
+                SignalFinding(
+                    signal=name,
+                    score=b.score,
+                    rationale=labels.get(f"{name}.{b.behaviour}", b.behaviour),
+                    evidence=evidence(b.located),
+                )
+            )
     order = {n: i for i, n in enumerate((*CATEGORIES, *SIGNALS))}
     flags.sort(key=lambda f: order[f.category])
     signals.sort(key=lambda s: order[s.signal])

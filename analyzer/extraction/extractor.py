@@ -117,6 +117,7 @@ class RawFinding:
     unknown_ids: int
     severity: Severity | None = None
     reason: str = ""
+    label: str = ""  # the behaviour that scored, in the report's words ("" when the question itself scored)
 
 
 @dataclass
@@ -205,11 +206,11 @@ class ChunkExtractor:
         # asked as behaviours is still asked once as itself, only for the calibration mean below: that mean
         # stays over the same 13 questions, so a narrow behaviour does not move every other calibrated score
         # (measured on the dev calls: letting it stand in for the question in the mean lost 4 of 12 ethics calls).
-        asks: list[tuple[str, str, Question, str, bool]] = []  # (kind, name, question, text, scored)
+        asks: list[tuple[str, str, Question, str, str | None]] = []  # (kind, name, question, text, behaviour)
         for kind, name, q in questions:
             if q.behaviours:
-                asks.append((kind, name, q, q.question, False))
-            asks += [(kind, name, q, text, True) for text in q.asked().values()]
+                asks.append((kind, name, q, q.question, None))  # None: not scored, for the mean only
+            asks += [(kind, name, q, text, b) for b, text in q.asked().items()]
         # The shared prefix (instructions + chunk) in the *model's* tokens: the first question's prompt
         # minus its own question part. llama.cpp reuses it for every later question of the chunk.
         prefix = {"tokens": 0}
@@ -244,24 +245,25 @@ class ChunkExtractor:
         # Below the floor the model said a clear No: relative scoring must not lift that over a threshold
         # on a chunk where it says No to everything (a confident model does). The mean is over the questions
         # themselves, never their behaviours (see above).
-        own = [p for (_, _, q, _, scored), p in zip(asks, raw, strict=True) if not (scored and q.behaviours)]
+        own = [p for (_, _, q, _, b), p in zip(asks, raw, strict=True) if not (b is not None and q.behaviours)]
         bias = sum(own) / len(own) if own else 0.5
         floor = self.prompts.calibration_floor
-        best: dict[str, tuple[float, str]] = {}
-        for (_, name, q, text, scored), p in zip(asks, raw, strict=True):
-            if not scored:
+        best: dict[str, tuple[float, str, str]] = {}
+        for (_, name, q, text, b), p in zip(asks, raw, strict=True):
+            if b is None:
                 continue
             value = min(1.0, max(0.0, p - bias + 0.5)) if q.calibrated and p >= floor else p
             if name not in best or value > best[name][0]:
-                best[name] = (value, text)
+                best[name] = (value, text, b)
         for kind, name, q in questions:
-            p, text = best[name]
+            p, text, b = best[name]
             out.scores[name] = p
             threshold = q.cue_threshold if name in out.cue_hits else q.threshold
             if p < threshold:
                 continue
             # The evidence is asked with the behaviour that scored: it names what to look for.
             finding = await self._evidence(out, rendered, kind, name, p, prefix["tokens"], text)
+            finding.label = q.label(b)
             out.findings.append(finding)
         out.seconds = time.perf_counter() - started
         return out

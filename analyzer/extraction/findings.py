@@ -59,7 +59,13 @@ class SignalFinding(BaseModel):
 
     signal: Signal
     score: float = 1.0
+    rationale: str = Field(default="", description="What the prospect did, when a narrow behaviour found it.")
     evidence: list[Evidence] = Field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The signal's name, with what the prospect did when that is known."""
+        return f"{self.signal} ({self.rationale})" if self.rationale else self.signal
 
 
 class GroundingStats(BaseModel):

@@ -56,7 +56,9 @@ def ground(
         evidence = resolve(transcript, f.sentence_ids, stats)
         if f.kind == "signal":
             if evidence and f.name in SIGNALS:
-                signals.append(SignalFinding(signal=f.name, score=round(f.score, 4), evidence=evidence))
+                signals.append(
+                    SignalFinding(signal=f.name, score=round(f.score, 4), rationale=f.label, evidence=evidence)
+                )
             continue
         if f.name not in CATEGORIES or not evidence:
             continue
@@ -77,7 +79,8 @@ def ground(
                 category=f.name,
                 severity=severity,
                 score=round(f.score, 4),
-                rationale=f.reason,
+                # The behaviour that scored says what the prospect did; the model's own reason follows it.
+                rationale="; ".join(x for x in (f.label, f.reason) if x),
                 evidence=evidence,
                 downgraded=downgraded,
             )

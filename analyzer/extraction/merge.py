@@ -51,7 +51,13 @@ def merge_signals(signals: list[SignalFinding]) -> list[SignalFinding]:
     for sig in SIGNALS:
         same = [s for s in signals if s.signal == sig]
         if same:
+            best = max(same, key=lambda s: (s.score, s.rationale))
             out.append(
-                SignalFinding(signal=sig, score=max(s.score for s in same), evidence=_union([s.evidence for s in same]))
+                SignalFinding(
+                    signal=sig,
+                    score=best.score,
+                    rationale=best.rationale,
+                    evidence=_union([s.evidence for s in same]),
+                )
             )
     return out

@@ -14,10 +14,10 @@ import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from analyzer._errors import ConfigError
 from analyzer.taxonomy import CATEGORIES, SIGNALS, Category, Signal
@@ -27,6 +27,26 @@ if TYPE_CHECKING:
 
 _CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _FILES = ("system.md", "question.md", "evidence.md", "severity.md", "focus.md", "naive.md", "structured.md")
+
+
+class Behaviour(BaseModel):
+    """One concrete behaviour a question may be asked as (``behaviours:`` in ``prompts/manifest.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The narrow yes/no question the model is asked about the chunk.")
+    label: str = Field(
+        default="",
+        description="What the prospect did, as the report says it when this behaviour raised the flag.",
+    )
+
+
+def _behaviour(value: object) -> object:
+    # A behaviour may be written as its question alone.
+    return {"question": value} if isinstance(value, str) else value
+
+
+BehaviourEntry = Annotated[Behaviour, BeforeValidator(_behaviour)]
 
 
 class Question(BaseModel):
@@ -42,7 +62,7 @@ class Question(BaseModel):
         description="Score relative to the chunk's mean P(Yes) over all questions (see prompts/profiles/).",
     )
     focus: bool = Field(default=True, description="Point the model at the sentences the cue lexicon matched.")
-    behaviours: dict[str, str] = Field(
+    behaviours: dict[str, BehaviourEntry] = Field(
         default_factory=dict,
         description=(
             "Narrow questions, one per concrete behaviour, that the chunks strategy scores in place of `question`:"
@@ -52,8 +72,16 @@ class Question(BaseModel):
     )
 
     def asked(self) -> dict[str, str]:
-        """The texts the chunks strategy scores for this question: its behaviours, else the question itself."""
-        return dict(self.behaviours) if self.behaviours else {"": self.question}
+        """The texts the chunks strategy scores for this question, by behaviour id: its behaviours, else the
+        question itself (id "")."""
+        if not self.behaviours:
+            return {"": self.question}
+        return {b: entry.question for b, entry in self.behaviours.items()}
+
+    def label(self, behaviour: str) -> str:
+        """The report's words for ``behaviour`` ("" for the question itself or a behaviour without a label)."""
+        entry = self.behaviours.get(behaviour)
+        return entry.label if entry is not None else ""
 
 
 class Manifest(BaseModel):
@@ -68,7 +96,7 @@ class Manifest(BaseModel):
         default_factory=list,
         description="Questions asked without pointing the model at the cue lexicon's sentences.",
     )
-    behaviours: dict[Category | Signal, dict[str, str]] = Field(
+    behaviours: dict[Category | Signal, dict[str, BehaviourEntry]] = Field(
         default_factory=dict,
         description="Per question, narrow behaviour questions the chunks strategy scores in its place.",
     )

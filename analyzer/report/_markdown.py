@@ -73,8 +73,9 @@ def render_markdown(report: Report) -> str:
         for s in report.signals:
             ev = s.evidence[0] if s.evidence else None
             quote = f"“{_cell(ev.quote)}”" if ev else ""
+            title = f"{s.signal} ({_cell(s.rationale)})" if s.rationale else s.signal
             lines.append(
-                f"| {s.signal} | {quote} | {_cell(ev.speaker) if ev else ''} | "
+                f"| {title} | {quote} | {_cell(ev.speaker) if ev else ''} | "
                 f"{fmt_time(ev.start) if ev else ''} | {ev.turn_id if ev else ''} |"
             )
         lines.append("")

@@ -90,7 +90,7 @@ def renderables(report: Report) -> list[RenderableType]:
         for s in report.signals:
             ev = s.evidence[0] if s.evidence else None
             sig.add_row(
-                Text(s.signal),
+                Text(s.title),
                 Text(f"“{ev.quote}”" if ev else ""),
                 Text(ev.speaker if ev else ""),
                 fmt_time(ev.start) if ev else "",

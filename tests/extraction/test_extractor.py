@@ -15,13 +15,16 @@ from analyzer.extraction.backends.chat import ChatResult, FakeChat, LogprobsMiss
 from analyzer.extraction.extractor import ChunkExtractor, render_chunk
 from analyzer.extraction.findings import GroundingStats
 from analyzer.extraction.grounding import ground
-from analyzer.extraction.prompts import load_prompts
+from analyzer.extraction.prompts import Behaviour, load_prompts
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 PROMPTS = load_prompts()
 BUDGET_Q = PROMPTS.questions["budget"].question
 # Requests per chunk: a question asked as behaviours is asked as each of them, and once as itself.
 ASKS = sum(len(q.asked()) + bool(q.behaviours) for q in PROMPTS.questions.values())
+# Where the budget question's request falls among them (fit, asked first, may be asked as behaviours).
+BUDGET_AT = len(PROMPTS.questions["fit"].asked()) + bool(PROMPTS.questions["fit"].behaviours)
+ONLY_BUDGET_YES: list[str | ChatResult | Exception] = ["No"] * BUDGET_AT + ["Yes"] + ["No"] * (ASKS - BUDGET_AT - 1)
 
 
 def responder_for(yes: set[str], evidence: dict[str, Any]) -> Any:
@@ -105,8 +108,12 @@ async def test_behaviours_are_asked_instead_of_the_question_and_the_best_one_sco
     for name, q in prompts.questions.items():
         q.calibrated = name == "prospect_declined"
         q.threshold = q.cue_threshold = 0.99
+        q.behaviours = {}  # only the behaviours below
     declined = prompts.questions["prospect_declined"]
-    declined.behaviours = {"said_no": "Did they say no to buying?", "later": "Did they ask to talk again later?"}
+    declined.behaviours = {
+        "said_no": Behaviour(question="Did they say no to buying?", label="said no"),
+        "later": Behaviour(question="Did they ask to talk again later?", label="asked to talk again later"),
+    }
     declined.threshold = declined.cue_threshold = 0.6
     p_of = {"Did they say no to buying?": 0.2, "Did they ask to talk again later?": 0.7}
 
@@ -126,6 +133,12 @@ async def test_behaviours_are_asked_instead_of_the_question_and_the_best_one_sco
     mean = 13 * 0.3 / 13  # the 13 questions themselves, each at 0.3
     assert out.scores["prospect_declined"] == pytest.approx(0.7 - mean + 0.5)
     assert [(f.name, f.sentence_ids) for f in out.findings] == [("prospect_declined", ["t2.2"])]
+    # The behaviour that scored names what the prospect did, in the report too.
+    assert out.findings[0].label == "asked to talk again later"
+    _, signals = ground(CALL, out.findings, GroundingStats())
+    assert [(s.signal, s.title) for s in signals] == [
+        ("prospect_declined", "prospect_declined (asked to talk again later)")
+    ]
 
 
 async def test_prefix_is_shared_and_question_comes_last() -> None:
@@ -150,7 +163,7 @@ async def test_injected_instruction_stays_inside_the_transcript_block() -> None:
 
 
 async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
-    script: list[str | ChatResult | Exception] = ["No"] * 1 + ["Yes"] + ["No"] * (ASKS - 2)
+    script = list(ONLY_BUDGET_YES)
     chat = FakeChat(script)
     chat.enqueue('{"ids": [3], "severity": "huge"', '{"ids": [3], "severity": "medium", "reason": "frozen budget"}')
     out = await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL)))
@@ -161,7 +174,7 @@ async def test_bad_json_is_reasked_with_the_error_then_accepted() -> None:
 
 
 async def test_invalid_output_after_bounded_reasks_names_the_chunk() -> None:
-    chat = FakeChat(["No", "Yes"] + ["No"] * (ASKS - 2) + ["not json"] * 3)
+    chat = FakeChat([*ONLY_BUDGET_YES, *["not json"] * 3])
     with pytest.raises(ExtractionError, match=r"^chunk 4: .*budget.*2 re-asks"):
         await ChunkExtractor(chat, PROMPTS, max_reasks=2).run(render_chunk(CALL, whole_chunk(CALL, index=4)))
 
@@ -182,7 +195,7 @@ async def test_an_invalid_answer_is_not_kept_in_the_response_cache(tmp_path) -> 
     from analyzer.extraction.cache import CachedChat, ResponseCache
 
     good = '{"ids": [3], "severity": "high", "reason": "x"}'
-    inner = FakeChat(["No", "Yes"] + ["No"] * (ASKS - 2) + ["not json", good])
+    inner = FakeChat([*ONLY_BUDGET_YES, "not json", good])
     cache = ResponseCache(tmp_path / "c.sqlite3")
     rendered = render_chunk(CALL, whole_chunk(CALL))
     await ChunkExtractor(CachedChat(inner, cache, namespace="v"), PROMPTS, max_reasks=1).run(rendered)
@@ -254,9 +267,19 @@ def test_the_manifest_gives_a_question_behaviours_and_refuses_an_unknown_name(tm
     shutil.copytree(shipped_prompts_dir(), folder)
     manifest = folder / "manifest.yaml"
     text = manifest.read_text()
-    manifest.write_text(text + '\nbehaviours:\n  fit:\n    too_small: "Is their company far too small?"\n')
+    # A behaviour is its question alone, or a question and the label the report gives it. (The shipped
+    # manifest's own `behaviours:` is replaced: YAML keeps the last of two equal keys.)
+    manifest.write_text(
+        text + '\nbehaviours:\n  fit:\n    too_small: "Is their company far too small?"\n'
+        '    other: {question: "Do they want another kind of product?", label: "wants another product"}\n'
+    )
     loaded = load_prompts(folder)
-    assert loaded.questions["fit"].asked() == {"too_small": "Is their company far too small?"}
+    fit = loaded.questions["fit"]
+    assert fit.asked() == {
+        "too_small": "Is their company far too small?",
+        "other": "Do they want another kind of product?",
+    }
+    assert (fit.label("too_small"), fit.label("other"), fit.label("")) == ("", "wants another product", "")
     assert loaded.questions["budget"].asked() == {"": loaded.questions["budget"].question}
     bad = tmp_path / "bad"  # a new folder: loaded prompt folders are cached
     shutil.copytree(folder, bad)

@@ -102,7 +102,9 @@ def nurture() -> Report:
         [Flag(category="budget", severity="medium", evidence=[_ev("t4.1")])],
         [
             SignalFinding(signal="need_confirmed", evidence=[_ev("t2.1")]),
-            SignalFinding(signal="prospect_declined", evidence=[_ev("t5.1")]),
+            SignalFinding(
+                signal="prospect_declined", rationale="asked to be called back <later>", evidence=[_ev("t5.1")]
+            ),
         ],
     )
     return decide(f, transcript())
