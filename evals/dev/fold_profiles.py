@@ -11,7 +11,8 @@ the shipped one (``prompts/profiles/embedded.yaml``) with:
   target asked as the OR of the behaviours the manifest lists for it, its cut-off fitted on the training
   folds from the recorded probe (``probe_fit.py``: best F1 with the profile's cue bonus, or best verdict
   accuracy), never on the fold it scores.
-Also written: ``foldK.ids`` (the held-out case ids, one per line), which ``score_folds.sh`` reads.
+Also written: ``foldK.ids`` (the held-out case ids, one per line), which ``score_folds.sh`` reads. Printed
+last: each target's cut-offs fitted the same way on all the calls, which is what the shipped profile takes.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ def main() -> None:
         (out / f"fold{k}.ids").write_text("".join(f"{cases[i].id}\n" for i in sorted(test)))
         shown = ", ".join(f"{n} {t:.4f}/{tc:.4f}" for n, (t, tc) in cuts.items())
         print(f"fold {k}: {len(test)} held-out calls; {shown}")
+    for target, objective in fits:
+        t, tc = targets[target].cut_for(cases, "behaviours", objective)[target]
+        print(f"all {len(cases)} calls: {target} {t:.4f}/{tc:.4f} ({objective})")
 
 
 if __name__ == "__main__":
