@@ -1,8 +1,12 @@
 """Records the yes-scores of candidate questions (``evals/dev/probe-questions.yaml``) on development calls,
 chunk by chunk, asked exactly as the ``chunks`` strategy asks its own questions.
 
-Usage: python evals/dev/probe_questions.py OUT_DIR [CASE_ID ... | @FILE]
+Usage: python evals/dev/probe_questions.py OUT_DIR [CASE_ID ... | @FILE] [--questions FILE] [--flagged RUN]
 (default: every case, writers interleaved; given ids, or one id per line of FILE, in the order given)
+
+``--questions`` names another candidate file (default ``probe-questions.yaml``; ``severity-questions.yaml``
+holds the severity candidates). With ``--flagged RUN`` (a folder of per-case runs) a candidate of a
+category is asked only of the calls on which RUN raised that flag, and calls without any are skipped.
 
 Per chunk it asks the pipeline's 13 questions first (answered from the response cache when the call was
 scored before, so they cost nothing) and then every candidate, each with the cue focus of the question it
@@ -13,13 +17,13 @@ Resumable: a case whose file exists is skipped.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
 import time
 from pathlib import Path
 
 import yaml
-from devset import ROOT, cases_to_score, save_record
+from devset import ROOT, cases_to_score, labelled_cases, save_record
 
 from analyzer.chunking import plan_chunks
 from analyzer.config import load_settings
@@ -35,16 +39,28 @@ CANDIDATES = Path(__file__).with_name("probe-questions.yaml")
 
 
 async def main() -> None:
-    out_dir = Path(sys.argv[1])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("cases", nargs="*")
+    ap.add_argument("--questions", type=Path, default=CANDIDATES)
+    ap.add_argument("--flagged", default=None)
+    args = ap.parse_args()
+    out_dir = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    candidates: dict[str, dict[str, str]] = yaml.safe_load(CANDIDATES.read_text())
+    candidates: dict[str, dict[str, str]] = yaml.safe_load(args.questions.read_text())
+    flagged: dict[str, set[str]] | None = None
+    if args.flagged:
+        flagged = {c.id: {f.category for f in c.runs[0].flags} for c in labelled_cases(f"{args.flagged}/*")}
     settings = load_settings()
     chat = model_chat(settings, "local")
     prompts = load_prompts()
     m = prompts.manifest
-    for case in cases_to_score(sys.argv[2:]):
+    for case in cases_to_score(args.cases):
         target = out_dir / f"{case['id']}.json"
         if target.exists():
+            continue
+        wanted = set(candidates) if flagged is None else flagged.get(case["id"], set()) & set(candidates)
+        if not wanted:
             continue
         t = parse_file(ROOT / "evals" / case["transcript"], seller=case.get("seller") or [])
         chunks = plan_chunks(t, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
@@ -56,7 +72,7 @@ async def main() -> None:
             raw: dict[str, float] = {}
             focused: list[str] = []
             asks = [(n, n, prompts.questions[n].question) for n in (*CATEGORIES, *SIGNALS)]
-            asks += [(f"{tgt}.{k}", tgt, q) for tgt, qs in candidates.items() for k, q in qs.items()]
+            asks += [(f"{tgt}.{k}", tgt, q) for tgt, qs in candidates.items() if tgt in wanted for k, q in qs.items()]
             for key, like, question in asks:
                 focus = ex._focus(rendered, like)
                 if focus:
