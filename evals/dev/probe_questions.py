@@ -6,7 +6,8 @@ Usage: python evals/dev/probe_questions.py OUT_DIR [CASE_ID ... | @FILE] [--ques
 
 ``--questions`` names another candidate file (default ``probe-questions.yaml``; ``severity-questions.yaml``
 holds the severity candidates). With ``--flagged RUN`` (a folder of per-case runs) a candidate of a
-category is asked only of the calls on which RUN raised that flag, and calls without any are skipped.
+category is asked only of the calls on which RUN raised that flag, and calls without any are skipped;
+candidates under ``any`` are asked of every call that is asked anything.
 
 Per chunk it asks the pipeline's 13 questions first (answered from the response cache when the call was
 scored before, so they cost nothing) and then every candidate, each with the cue focus of the question it
@@ -62,6 +63,7 @@ async def main() -> None:
         wanted = set(candidates) if flagged is None else flagged.get(case["id"], set()) & set(candidates)
         if not wanted:
             continue
+        wanted.add("any")  # the candidates under `any` are asked of every call that is asked anything
         t = parse_file(ROOT / "evals" / case["transcript"], seller=case.get("seller") or [])
         chunks = plan_chunks(t, budget_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens)
         ex = ChunkExtractor(chat, prompts, max_reasks=settings.max_reasks, cues=find_cues(scan_cues(t)))
