@@ -1,6 +1,6 @@
 """The embedded model at the speed of the hardware: wall time per call against that call's floor.
 
-    .venv/bin/python benchmarks/local.py [--strategy chunks|windows] [FILE ...]
+    .venv/bin/python benchmarks/local.py [--strategy chunks|windows] [--reports DIR] [FILE ...]
 
 Cache off, the embedded model in-process (analyzer/extraction/backends/llamacpp.py), 2 cores here. For
 each call (default: a ~250-word, a ~800-word and a ~3,700-word call, and a ~60-minute call built by
@@ -142,6 +142,7 @@ async def bench(
         "floor_s": floor,
         "non_llm": max(0.0, wall - recorder.model_seconds) / wall if wall else 0.0,
         "verdict": report.verdict,
+        "report": report,
     }
 
 
@@ -149,6 +150,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strategy", choices=["chunks", "windows"], default="chunks")
     parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        default=None,
+        help="also write each call's JSON report here, to check that a speed change left the findings alone",
+    )
     args = parser.parse_args()
     s = load_settings()
     model = get_local_chat(model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads)
@@ -175,6 +182,9 @@ def main() -> None:
                 f"{r['wall_s'] / r['floor_s']:10.2f} {r['non_llm']:7.1%}",
                 flush=True,
             )
+            if args.reports is not None:
+                args.reports.mkdir(parents=True, exist_ok=True)
+                (args.reports / f"{path.stem}.json").write_text(r["report"].model_dump_json(indent=1))
 
 
 if __name__ == "__main__":
