@@ -5,7 +5,16 @@ all of them. Instead each category and signal is one yes/no question whose answe
 P(Yes) / (P(Yes) + P(No)) of the first answer token, compared with a threshold tuned on the eval suite.
 The chunk comes first and the question last, so every question after the first reuses the server's
 cached prefix. Only questions that pass are asked for evidence, as sentence numbers constrained by the
-JSON schema to numbers the prompt showed, plus a severity for red flags.
+JSON schema to numbers the prompt showed, plus a severity for red flags. The answer ends after the
+severity: a free-text reason cost ~15 generated tokens (~1 s here) per flag and decided nothing (the quote
+is the reason). The prompt still asks for one, so that the ids and severity the model chooses stay the
+ones it chose before the schema dropped the field (the same prompt, and the grammar allows the same tokens
+up to the end of the severity).
+
+Measured alternative, dropped (issue 14): the evidence of every passing question of a chunk in one call. On
+the 30 development calls scored both ways (`evals/runs/dev-chunks/`) it ran into the token cap in 8 calls
+and rated 14 of 20 shared flags one severity lower (severity accuracy 0.667 -> 0.250, verdict accuracy
+0.367 -> 0.300): a 1.5B model filling one entry per question answers "low" by default.
 
 Measured alternative, dropped: asking "which sentence number shows <clause>, or 0" and scoring
 1 - P("0"). On the first 12 core calls its scores put a call with the flag above a call without it in
@@ -69,7 +78,6 @@ class EvidenceAnswer(BaseModel):
 
     ids: list[int]
     severity: Severity
-    reason: str
 
 
 class SignalEvidenceAnswer(BaseModel):
@@ -96,7 +104,6 @@ def evidence_schema(numbers: Sequence[int], *, with_severity: bool) -> dict[str,
             "enum": list(SEVERITIES),
             "description": "low: worth noting; medium: must be resolved to proceed; high: rules the deal out.",
         }
-        props["reason"] = {"type": "string", "description": "Why, in at most 12 words.", "maxLength": 100}
     return {
         "type": "object",
         "properties": props,
@@ -326,7 +333,6 @@ class ChunkExtractor:
             )
             if isinstance(answer, EvidenceAnswer):
                 finding.severity = answer.severity
-                finding.reason = " ".join(answer.reason.split())[:160]
             return finding
         raise ExtractionError(
             f"the model's evidence for {name} stayed invalid after {self.max_reasks} re-asks: {last_error}",
