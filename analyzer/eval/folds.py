@@ -120,6 +120,19 @@ def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs, policy: P
             signals.append(found[sig])
         elif now and not before:
             signals.append(CitedSignal(signal=sig))
+    return rejudge(case, run, flags, signals, policy)
+
+
+def rejudge(
+    case: CaseResult,
+    run: CaseRun,
+    flags: list[CitedFlag],
+    signals: list[CitedSignal],
+    policy: Policy | None = None,
+    **update: object,
+) -> CaseRun:
+    """``run`` with these flags and signals: the verdict decided again by the rules (``policy``, else the
+    default) and the evidence hits counted again from their quotes; ``update`` sets other fields too."""
     findings = Findings(
         flags=[Flag(category=f.category, severity=f.severity, score=f.score) for f in flags],
         signals=[SignalFinding(signal=s.signal) for s in signals],
@@ -129,6 +142,7 @@ def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs, policy: P
     hits, missed = evidence_hits(case.expected.evidence, quotes)
     return run.model_copy(
         update={
+            **update,
             "verdict": verdict,
             "flags": flags,
             "signals": signals,

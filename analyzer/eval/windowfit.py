@@ -22,13 +22,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from analyzer.eval.folds import CrossValidation, run_folds
-from analyzer.eval.metrics import evidence_hits
+from analyzer.eval.folds import CrossValidation, rejudge, run_folds
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import Sample, _best
 from analyzer.extraction.combine import WindowTuning, call_scores, combine, features
-from analyzer.extraction.findings import Findings
-from analyzer.rules import decide
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 from analyzer.transcript.model import Transcript
 
@@ -169,21 +166,9 @@ def redecide_windows(
     if run.error is not None or not run.windows:
         return run
     flags, signals, scores = combine(run.windows, tuning, transcript, labels)
-    verdict = decide(Findings(flags=flags, signals=signals), None, include_transcript=False).verdict
     cited = [CitedFlag.of(f) for f in flags]
     found = [CitedSignal.of(s) for s in signals]
-    quotes = [q for f in cited for q in f.quotes] + [q for s in found for q in s.quotes]
-    hits, missed = evidence_hits(case.expected.evidence, quotes)
-    return run.model_copy(
-        update={
-            "verdict": verdict,
-            "flags": cited,
-            "signals": found,
-            "scores": scores,
-            "evidence_hits": hits,
-            "evidence_missed": missed,
-        }
-    )
+    return rejudge(case, run, cited, found, scores=scores)
 
 
 def load_transcripts(cases: Sequence[CaseResult], base: Path | None = None) -> dict[str, Transcript | None]:

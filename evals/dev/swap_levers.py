@@ -19,10 +19,10 @@ from pathlib import Path
 
 from devset import labelled_cases
 
-from analyzer.eval.metrics import compute_metrics, evidence_hits
+from analyzer.eval.folds import rejudge
+from analyzer.eval.metrics import compute_metrics
 from analyzer.eval.records import CaseResult, CaseRun
-from analyzer.extraction.findings import Findings, Flag, SignalFinding
-from analyzer.rules import Policy, decide, load_policy
+from analyzer.rules import Policy, load_policy
 from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 
@@ -39,22 +39,7 @@ def hybrid(case: CaseResult, new: CaseRun, base: CaseRun, take: set[str], policy
     signals = [s for s in new.signals if pick[s.signal] is new] + [
         s for s in base.signals if pick[s.signal] is base
     ]
-    findings = Findings(
-        flags=[Flag(category=f.category, severity=f.severity, score=f.score) for f in flags],
-        signals=[SignalFinding(signal=s.signal) for s in signals],
-    )
-    verdict = decide(findings, None, policy=policy, include_transcript=False).verdict
-    quotes = [q for f in flags for q in f.quotes] + [q for s in signals for q in s.quotes]
-    hits, missed = evidence_hits(case.expected.evidence, quotes)
-    return new.model_copy(
-        update={
-            "verdict": verdict,
-            "flags": flags,
-            "signals": signals,
-            "evidence_hits": hits,
-            "evidence_missed": missed,
-        }
-    )
+    return rejudge(case, new, flags, signals, policy)
 
 
 def main() -> None:
