@@ -105,24 +105,23 @@ def main() -> None:
         return replay(c, scores[c.id], cuts)
 
     def fit(train: Sequence[CaseResult]) -> Cuts:
-        def accuracy(cuts: Cuts) -> tuple[int, int]:
-            right = sum(apply(c, cuts).verdict == c.expected.verdict for c in train)
-            sev = sum(
-                f.severity == c.expected.severities.get(f.category)
-                for c in train
-                for f in apply(c, cuts).flags
-                if f.category in c.expected.severities
-            )
+        def accuracy(cuts: Cuts, among: Sequence[CaseResult]) -> tuple[int, int]:
+            right = sev = 0
+            for c in among:
+                run = apply(c, cuts)
+                right += run.verdict == c.expected.verdict
+                sev += sum(f.severity == c.expected.severities.get(f.category) for f in run.flags)
             return right, sev
 
         cuts: Cuts = {}
         for _ in range(2):
             for cat in cats:
-                values = sorted({scores[c.id][cat] for c in train if cat in scores[c.id]})
-                grid = [0.0] + [v + 1e-4 for v in values[:: max(1, len(values) // 12)]] + [NEVER]
+                # Only the calls with this flag re-rated can change: the others are left out of the count.
+                among = [c for c in train if cat in scores[c.id]]
+                values = sorted({scores[c.id][cat] for c in among})
+                grid = [0.0] + [v + 1e-4 for v in values[:: max(1, len(values) // 10)]] + [NEVER]
                 options = [(lo, hi) for lo in grid for hi in grid if lo <= hi]
-                best = max(options, key=lambda o: (accuracy({**cuts, cat: o}), -o[0], o[1]))
-                cuts[cat] = best
+                cuts[cat] = max(options, key=lambda o: (accuracy({**cuts, cat: o}, among), -o[0], o[1]))
         return cuts
 
     rows: list[tuple[str, Callable[[Sequence[CaseResult]], Cuts]]] = [
