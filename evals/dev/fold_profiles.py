@@ -11,7 +11,7 @@ the shipped one (``prompts/profiles/embedded.yaml``) with:
   target asked as the OR of the behaviours the manifest lists for it, its cut-off fitted on the training
   folds from the recorded probe (``probe_fit.py``: best F1 with the profile's cue bonus, or best verdict
   accuracy), never on the fold it scores.
-Also written: ``foldK.ids`` (the held-out case ids, one per line), which ``score_folds.sh`` reads. Printed
+Also written: ``foldK.ids`` (the held-out case ids, one per line), which ``score.sh local DIR RUN`` reads. Printed
 last: each target's cut-offs fitted the same way on all the calls, which is what the shipped profile takes.
 """
 

@@ -1,4 +1,4 @@
-"""Out-of-fold, from a ``score_folds.sh`` run and no model call: what raising one question's cut-off for
+"""Out-of-fold, from a ``score.sh local DIR RUN`` run and no model call: what raising one question's cut-off for
 verdict accuracy would do.
 
     .venv/bin/python evals/dev/raise_cutoffs.py RUN PROFILE_DIR QUESTION [QUESTION ...]

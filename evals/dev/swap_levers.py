@@ -3,7 +3,7 @@
     .venv/bin/python evals/dev/swap_levers.py NEW_RUN BASE_RUN [--policy FILE]
 
 NEW_RUN and BASE_RUN are per-case runs of the same calls (folders of ``<id>/results.json`` or one
-results.json), for example ``score_folds.sh``'s out-of-fold run with new questions and the out-of-fold run
+results.json), for example ``score.sh local DIR RUN``'s out-of-fold run with new questions and the out-of-fold run
 before them. Each question of the ``chunks`` strategy is asked and its evidence found on its own, so a
 call's flag or signal for one question can be taken from either run. For every subset of the questions
 whose findings differ between the runs, this prints the metrics of NEW_RUN with the other questions'
