@@ -26,11 +26,9 @@ from pathlib import Path
 
 from devset import auc, labelled_cases
 
-from analyzer.eval.folds import run_folds
+from analyzer.eval.folds import rejudge, run_folds
 from analyzer.eval.metrics import RepeatMetrics
 from analyzer.eval.records import CaseResult, CaseRun
-from analyzer.extraction.findings import Findings, Flag, SignalFinding
-from analyzer.rules import decide
 
 Cuts = dict[str, tuple[float, float]]  # category -> (lo, hi)
 NEVER = 2.0
@@ -69,12 +67,7 @@ def replay(c: CaseResult, scores: dict[str, float], cuts: Cuts) -> CaseRun:
         f.model_copy(update={"severity": severity_of(f.category, f.severity, scores.get(f.category), cuts)})
         for f in run.flags
     ]
-    findings = Findings(
-        flags=[Flag(category=f.category, severity=f.severity, score=f.score) for f in flags],
-        signals=[SignalFinding(signal=s.signal) for s in run.signals],
-    )
-    verdict = decide(findings, None, include_transcript=False).verdict
-    return run.model_copy(update={"verdict": verdict, "flags": flags})
+    return rejudge(c, run, flags, run.signals)
 
 
 def main() -> None:
