@@ -252,7 +252,7 @@ class ChunkExtractor:
         # Below the floor the model said a clear No: relative scoring must not lift that over a threshold
         # on a chunk where it says No to everything (a confident model does). The mean is over the questions
         # themselves, never their behaviours (see above).
-        own = [p for (_, _, q, _, b), p in zip(asks, raw, strict=True) if not (b is not None and q.behaviours)]
+        own = [p for (_, _, q, _, b), p in zip(asks, raw, strict=True) if b is None or not q.behaviours]
         bias = sum(own) / len(own) if own else 0.5
         floor = self.prompts.calibration_floor
         best: dict[str, tuple[float, str, str]] = {}
