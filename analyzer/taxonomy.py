@@ -22,3 +22,10 @@ SIGNALS: tuple[Signal, ...] = get_args(Signal)
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
 SEVERITY_RANK: dict[Severity, int] = {"low": 1, "medium": 2, "high": 3}
+
+FIXED_SEVERITY: dict[Category, Severity] = {"ethics": "high"}
+"""Categories whose flag always carries one severity, whatever a model rated it. An ethical red flag is
+disqualifying on its own (DESIGN.md: any high ethics is walk_away; the labelling guide, evals/README.md G4
+and its ethics rule: "always high, always walk_away"), so a model's ``medium`` there is a rating error,
+not a judgement. Applied when findings are merged; a flag the seller-speech rule downgraded keeps its
+lowered severity."""

@@ -1,13 +1,15 @@
 """Merge findings across chunks: overlap repeats turns, so the same flag and quotes arrive twice.
 
 One flag per category: the highest severity and score seen, evidence united by sentence id in transcript
-order, the rationale of the strongest chunk. The result does not depend on chunk order.
+order, the rationale of the strongest chunk. The result does not depend on chunk order. A category with a
+fixed severity (``taxonomy.FIXED_SEVERITY``: ethics is always high) gets it here, unless the seller-speech
+rule downgraded every piece of it.
 """
 
 from __future__ import annotations
 
 from analyzer.extraction.findings import Evidence, Flag, SignalFinding
-from analyzer.taxonomy import CATEGORIES, SEVERITY_RANK, SIGNALS
+from analyzer.taxonomy import CATEGORIES, FIXED_SEVERITY, SEVERITY_RANK, SIGNALS
 
 
 def evidence_order(e: Evidence) -> tuple[int, int]:
@@ -32,14 +34,20 @@ def merge_flags(flags: list[Flag]) -> list[Flag]:
         if not same:
             continue
         best = max(same, key=lambda f: (SEVERITY_RANK[f.severity], f.score, f.rationale))
+        downgraded = all(f.downgraded for f in same)
+        severity, rationale = best.severity, best.rationale
+        fixed = FIXED_SEVERITY.get(cat)
+        if fixed is not None and not downgraded and fixed != severity:
+            severity = fixed
+            rationale = f"{rationale} (rated {best.severity}; {cat} is always {fixed})".strip()
         out.append(
             Flag(
                 category=cat,
-                severity=best.severity,
+                severity=severity,
                 score=max(f.score for f in same),
-                rationale=best.rationale,
+                rationale=rationale,
                 evidence=_union([f.evidence for f in same]),
-                downgraded=all(f.downgraded for f in same),
+                downgraded=downgraded,
             )
         )
     return out

@@ -59,6 +59,23 @@ def test_merge_dedupes_overlap_and_is_order_independent() -> None:
     assert [e.sentence_id for e in merged[0].evidence] == ["t2.1", "t3.1", "t10.1"]
 
 
+def test_merge_rates_an_ethics_flag_high_whatever_the_model_said() -> None:
+    a = Flag(category="ethics", severity="medium", score=0.6, rationale="asked for a fee", evidence=[_ev("t4.2")])
+    b = Flag(category="ethics", severity="low", score=0.5, evidence=[_ev("t7.1")])
+    fit = Flag(category="fit", severity="medium", score=0.6, evidence=[_ev("t2.1")])
+    ethics, = [f for f in merge_flags([a, b, fit]) if f.category == "ethics"]
+    assert ethics.severity == "high" and "rated medium; ethics is always high" in ethics.rationale
+    assert [f.severity for f in merge_flags([a, b, fit]) if f.category == "fit"] == ["medium"]
+
+
+def test_merge_keeps_a_downgraded_ethics_flag_lowered() -> None:
+    # The seller-speech rule lowered it: the prospect side never said it, so it must not become high.
+    seller_only = Flag(category="ethics", severity="medium", score=0.7, evidence=[_ev("t1.1")], downgraded=True)
+    assert merge_flags([seller_only])[0].severity == "medium"
+    said = Flag(category="ethics", severity="medium", score=0.6, evidence=[_ev("t5.1")])
+    assert merge_flags([seller_only, said])[0].severity == "high"
+
+
 async def test_cache_answers_repeat_requests_without_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
     inner = FakeChat(["Yes"])
     chat = CachedChat(inner, ResponseCache(tmp_path / "c.sqlite3"), namespace="v1")
