@@ -1,6 +1,6 @@
 """The embedded model at the speed of the hardware: wall time per call against that call's floor.
 
-    .venv/bin/python benchmarks/local.py [--strategy chunks|windows] [--reports DIR] [FILE ...]
+    .venv/bin/python benchmarks/local.py [--strategy chunks|windows] [--reports DIR] [--llama KEY=VALUE ...] [FILE ...]
 
 Cache off, the embedded model in-process (analyzer/extraction/backends/llamacpp.py), 2 cores here. For
 each call (default: a ~250-word, a ~800-word and a ~3,700-word call, and a ~60-minute call built by
@@ -13,7 +13,9 @@ joining the three long core calls, since no single call that long exists in the 
   as evaluated (1.0 would be every transcript token once and no instructions);
 * the floor: (transcript tokens + every request's question suffix) / prompt speed + generated tokens /
   generation speed, with both speeds measured in the same run on the same machine, and wall / floor;
-* non-LLM share: wall time spent outside model calls.
+* non-LLM share: wall time spent outside model calls;
+* JSON s: the time of the JSON answers (evidence and severity) alone, beside their own floor (their
+  evaluated prompt tokens at the suffix speed plus the generated tokens at the generation speed).
 
 Prompt speed is measured twice because llama.cpp is much faster per token on a long batch than on a
 30-token suffix: the floor charges the transcript at the long-batch speed and the suffixes at the short
@@ -35,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from analyzer.config import load_settings  # noqa: E402
-from analyzer.extraction.backends.llamacpp import LlamaCppChat, get_local_chat  # noqa: E402
+from analyzer.extraction.backends.llamacpp import LLAMA_OPTIONS, LlamaCppChat, get_local_chat  # noqa: E402
 from analyzer.pipeline import analyze_async, build_chat  # noqa: E402
 from analyzer.transcript import parse_file  # noqa: E402
 
@@ -60,6 +62,9 @@ class Recorder:
         self._model = model
         self.suffix_tokens = 0
         self.model_seconds = 0.0
+        self.json_seconds = 0.0
+        self.json_prompt = 0
+        self.json_generated = 0
         self.calls = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -71,11 +76,19 @@ class Recorder:
         # The tail after the transcript plus the chat template's closing tokens (end of turn, assistant).
         self.suffix_tokens += len(self._model.llm.tokenize(tail.encode(), add_bos=False, special=True)) + 5
         started = time.perf_counter()
+        evaluated = self._model.tokens_evaluated
+        result = None
         try:
-            return await self._chat.complete(messages, **kwargs)
+            result = await self._chat.complete(messages, **kwargs)
+            return result
         finally:
-            self.model_seconds += time.perf_counter() - started
+            took = time.perf_counter() - started
+            self.model_seconds += took
             self.calls += 1
+            if kwargs.get("max_tokens", 1) > 1:  # a JSON answer (evidence), not a one-token yes/no
+                self.json_seconds += took
+                self.json_prompt += self._model.tokens_evaluated - evaluated
+                self.json_generated += result.completion_tokens if result is not None else 0
 
 
 def speeds(model: LlamaCppChat) -> tuple[float, float, float]:
@@ -141,6 +154,8 @@ async def bench(
         "suffix_tokens": recorder.suffix_tokens,
         "floor_s": floor,
         "non_llm": max(0.0, wall - recorder.model_seconds) / wall if wall else 0.0,
+        "json_s": recorder.json_seconds,
+        "json_floor_s": recorder.json_prompt / short_speed + recorder.json_generated / gen_speed,
         "verdict": report.verdict,
         "report": report,
     }
@@ -156,10 +171,23 @@ def main() -> None:
         default=None,
         help="also write each call's JSON report here, to check that a speed change left the findings alone",
     )
+    parser.add_argument(
+        "--llama",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a llama.cpp load setting to try (n_ubatch=256, flash_attn=true, type_k=8, use_mlock=true ...)",
+    )
     args = parser.parse_args()
+    for item in args.llama:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--llama {item!r}: expected KEY=VALUE")
+        LLAMA_OPTIONS[key] = {"true": True, "false": False}.get(value.lower(), int(value) if value.isdigit() else value)
     s = load_settings()
     model = get_local_chat(model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads)
     measured = speeds(model)
+    print(f"llama.cpp settings: {LLAMA_OPTIONS}")
     print(
         f"strategy {args.strategy}; measured prompt speed {measured[0]:.0f} tok/s (long batch), "
         f"{measured[1]:.0f} tok/s (30-token suffix); generation {measured[2]:.1f} tok/s"
@@ -167,7 +195,7 @@ def main() -> None:
     header = (
         f"{'call':44} {'words':>6} {'wall s':>7} {'calls':>5} {'evaluated':>9} {'eval/transcript':>15} "
         f"{'prefix/transcript':>17} "
-        f"{'generated':>9} {'floor s':>7} {'wall/floor':>10} {'non-LLM':>7}"
+        f"{'generated':>9} {'floor s':>7} {'wall/floor':>10} {'non-LLM':>7} {'JSON s':>6} {'JSON floor s':>12}"
     )
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
@@ -179,7 +207,7 @@ def main() -> None:
                 f"{r['evaluated'] / r['transcript_tokens']:15.2f} "
                 f"{(r['evaluated'] - r['suffix_tokens']) / r['transcript_tokens']:17.2f} "
                 f"{r['generated']:9d} {r['floor_s']:7.1f} "
-                f"{r['wall_s'] / r['floor_s']:10.2f} {r['non_llm']:7.1%}",
+                f"{r['wall_s'] / r['floor_s']:10.2f} {r['non_llm']:7.1%} {r['json_s']:6.1f} {r['json_floor_s']:12.1f}",
                 flush=True,
             )
             if args.reports is not None:

@@ -24,6 +24,11 @@ from typing import Any
 from analyzer._errors import BackendError, ConfigError
 from analyzer.extraction.backends.chat import ChatResult, Message
 
+LLAMA_OPTIONS: dict[str, Any] = {"n_batch": 512, "logits_all": False}
+"""llama.cpp load settings besides the model, context and threads; read when a model is loaded.
+``benchmarks/llama_settings.sh`` measures the alternatives (micro-batch, flash attention, quantised KV
+cache, mlock) on this hardware; README "Speed of the embedded model" records what each did."""
+
 
 class LlamaCppChat:
     """A ChatModel over an in-process GGUF model (one per process; calls are serialised)."""
@@ -47,9 +52,8 @@ class LlamaCppChat:
                 n_ctx=n_ctx,
                 n_threads=threads,
                 n_threads_batch=threads,
-                n_batch=512,
-                logits_all=False,
                 verbose=False,
+                **LLAMA_OPTIONS,
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendError(f"the local model {model_path} could not be loaded: {exc}") from None
