@@ -36,7 +36,7 @@ from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import tune
 from analyzer.extraction.findings import Findings, Flag, SignalFinding
 from analyzer.rules import Policy, decide
-from analyzer.taxonomy import CATEGORIES, SIGNALS, Verdict
+from analyzer.taxonomy import CATEGORIES, FIXED_SEVERITY, SIGNALS, Verdict
 
 Cutoffs = dict[str, tuple[float, float]]
 T = TypeVar("T")
@@ -109,7 +109,7 @@ def redecide(case: CaseResult, cutoffs: Cutoffs, run_cutoffs: Cutoffs, policy: P
         elif now and cat in raised:
             flags.append(raised[cat])
         elif now and not before:
-            flags.append(CitedFlag(category=cat, severity="medium", score=run.scores[cat]))
+            flags.append(CitedFlag(category=cat, severity=FIXED_SEVERITY.get(cat, "medium"), score=run.scores[cat]))
     signals: list[CitedSignal] = []
     for sig in SIGNALS:
         now, before = _passes(run, sig, cutoffs), _passes(run, sig, run_cutoffs)
@@ -132,7 +132,14 @@ def rejudge(
     **update: object,
 ) -> CaseRun:
     """``run`` with these flags and signals: the verdict decided again by the rules (``policy``, else the
-    default) and the evidence hits counted again from their quotes; ``update`` sets other fields too."""
+    default) and the evidence hits counted again from their quotes; ``update`` sets other fields too.
+
+    A flag of a category with a fixed severity (``taxonomy.FIXED_SEVERITY``) gets it, as merging findings
+    does today, so a run recorded before that rule is judged as the pipeline would judge it now."""
+    flags = [
+        f.model_copy(update={"severity": FIXED_SEVERITY[f.category]}) if f.category in FIXED_SEVERITY else f
+        for f in flags
+    ]
     findings = Findings(
         flags=[Flag(category=f.category, severity=f.severity, score=f.score) for f in flags],
         signals=[SignalFinding(signal=s.signal) for s in signals],

@@ -90,6 +90,17 @@ def test_redecide_adds_drops_and_keeps_flags() -> None:
     assert moved.verdict != "walk_away"
 
 
+def test_redecide_rates_ethics_high_as_merging_does() -> None:
+    # A run recorded before ethics was always high: its medium ethics flag is judged as the pipeline now would.
+    case = _case("c", "w1", "walk_away", {"ethics": "high"}, {"ethics": 0.7}, {"ethics": "medium"}, "qualify_further")
+    again = redecide(case, CUT, CUT)
+    assert [(f.category, f.severity) for f in again.flags] == [("ethics", "high")]
+    assert again.verdict == "walk_away"
+    # A flag a lower cut-off adds is ethics, so it is high too, not the replay's default medium.
+    added = redecide(_case("d", "w1", "pursue", {}, {"ethics": 0.4}), {"ethics": (0.3, 0.3)}, CUT)
+    assert [(f.category, f.severity) for f in added.flags] == [("ethics", "high")]
+
+
 def _overfit_run() -> list[CaseResult]:
     # Ethics scores separate labels perfectly within each writer, but each writer's scale differs:
     # a cut-off fitted on the others misplaces the held-out writer's calls.
