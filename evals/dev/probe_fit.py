@@ -6,7 +6,8 @@ the model, and says out-of-fold what replacing a pipeline question with them wou
 For each recorded chunk a candidate is scored as the pipeline scores a behaviour: its P(Yes), calibrated
 against the chunk's mean P(Yes) over the 13 questions themselves (``extractor.py``), the call's score being
 its best chunk's. Options per question: the shipped question, each candidate, each pair of candidates and
-all of them (their max: the category as the OR of its behaviours). Printed:
+all of them (their max: the category as the OR of its behaviours), and the blend of the shipped question
+with that max (per chunk their mean). Printed:
 
 1. per option, the AUC of the call score against the label over the probed calls (in-sample: a choice
    made from this table alone would be tuned on these calls);
@@ -55,6 +56,24 @@ def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool
             if calibrated and p >= floor:
                 p = min(1.0, max(0.0, p - bias + 0.5))
             best = max(best, p)
+    return round(best, 4)
+
+
+def call_scores_blend(record: dict, target: str, keys: Sequence[str], calibrated: bool, floor: float) -> float:
+    """The call's score for the blend of the shipped question and its candidates: per chunk, the mean of the
+    question's calibrated score and its best candidate's; the call's, its best chunk's (an ensemble of the
+    broad phrasing and the narrow ones, issue 13 item 4)."""
+    best = 0.0
+    for chunk in record["chunks"]:
+        raw = chunk["raw"]
+        if any(k not in raw for k in (target, *keys)):
+            return float("nan")
+        bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
+        cal = [
+            min(1.0, max(0.0, p - bias + 0.5)) if calibrated and p >= floor else p
+            for p in (raw[target], *(raw[k] for k in keys))
+        ]
+        best = max(best, (cal[0] + max(cal[1:])) / 2)
     return round(best, 4)
 
 
@@ -182,6 +201,9 @@ def main() -> None:
         score = {
             o: {c.id: call_scores(records[c.id], target, ks, calibrated, floor) for c in cases}
             for o, ks in keys.items()
+        }
+        score["mean(shipped, max of all)"] = {
+            c.id: call_scores_blend(records[c.id], target, cands, calibrated, floor) for c in cases
         }
         # Sanity: the shipped question rebuilt from the records is the score the run recorded.
         drift = max(abs(score["shipped"][c.id] - c.runs[0].scores[target]) for c in cases)
