@@ -16,12 +16,10 @@ Nothing is fitted: the mappings come from the guide.
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
-from pathlib import Path
 
-from devset import labelled_cases
-from probe_fit import BASE_QUESTIONS
+from devset import labelled_cases, probe_records
+from probe_fit import chunk_score
 
 from analyzer.eval.folds import rejudge
 from analyzer.eval.metrics import compute_metrics
@@ -42,13 +40,8 @@ MAPPINGS: list[set[str]] = [
 def best_behaviour(record: dict, target: str, behaviours: list[str], floor: float) -> str:
     best = (-1.0, "")
     for chunk in record["chunks"]:
-        raw = chunk["raw"]
-        bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
         for b in behaviours:
-            p = raw[f"{target}.{b}"]
-            if p >= floor:
-                p = min(1.0, max(0.0, p - bias + 0.5))
-            best = max(best, (p, b))
+            best = max(best, (chunk_score(chunk["raw"], f"{target}.{b}", True, floor), b))
     return best[1]
 
 
@@ -60,7 +53,7 @@ def main() -> None:
     prompts = load_prompts()
     targets = {t: list(prompts.manifest.behaviours[t]) for t in ("fit", "tire_kicker")}
     cases: list[CaseResult] = labelled_cases(f"{args.run}/*")
-    records = {c.id: json.loads((Path(args.probe) / f"{c.id}.json").read_text()) for c in cases}
+    records = probe_records(args.probe)
     best = {
         (c.id, f.category): best_behaviour(records[c.id], f.category, targets[f.category], prompts.calibration_floor)
         for c in cases

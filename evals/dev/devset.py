@@ -49,6 +49,11 @@ def save_record(path: Path, case_id: str, seconds: float, calls: int, hits: int,
     path.write_text(json.dumps(record, indent=1))
 
 
+def probe_records(folder: str | Path) -> dict[str, dict]:
+    """The per-call records a probe left in ``folder`` (``probe_questions.py``), by case id."""
+    return {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(folder).glob("*.json"))}
+
+
 def labelled_cases(pattern: str) -> list[CaseResult]:
     """The finished cases of the runs ``pattern`` matches (a run folder or a glob of them), each with its
     writer and labels from ``dev.yaml`` (so a run scored before a relabel is judged by today's labels)."""

@@ -18,11 +18,10 @@ last: each target's cut-offs fitted the same way on all the calls, which is what
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import yaml
-from devset import ROOT, labelled_cases
+from devset import ROOT, labelled_cases, probe_records
 from probe_fit import Target, call_scores
 
 from analyzer.eval.folds import make_folds
@@ -52,7 +51,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     prompts = load_prompts()
-    records = {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(args.probe).glob("*.json"))}
+    records = probe_records(args.probe)
     cases = [c for c in labelled_cases(args.base) if c.id in records]
     bonus = round(prompts.questions["fit"].threshold - prompts.questions["fit"].cue_threshold, 4)
     folds = make_folds(cases, 5, seed=0)

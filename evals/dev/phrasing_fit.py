@@ -18,21 +18,13 @@ re-decided from BASE with that question replaced (``probe_fit.Target``).
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from devset import labelled_cases
-from probe_fit import BASE_QUESTIONS, Target
+from devset import labelled_cases, probe_records
+from probe_fit import BASE_QUESTIONS, Target, chunk_score
 
 from analyzer.extraction.prompts import load_prompts
 
 OBJECTIVE = {"fit": "f1", "tire_kicker": "f1", "prospect_declined": "verdict"}
-
-
-def calibrated(raw: dict[str, float], key: str, floor: float) -> float:
-    bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
-    p = raw[key]
-    return min(1.0, max(0.0, p - bias + 0.5)) if p >= floor else p
 
 
 def call_score(first: dict, second: dict, target: str, behaviours: list[str], how: str, floor: float) -> float:
@@ -43,8 +35,8 @@ def call_score(first: dict, second: dict, target: str, behaviours: list[str], ho
         if drift > 1e-3:
             raise SystemExit(f"{first['id']} chunk {a['chunk']}: the two probes disagree on a pipeline question")
         for name in behaviours:
-            one = calibrated(a["raw"], f"{target}.{name}", floor)
-            two = calibrated(b["raw"], f"{target}.{name}_b", floor)
+            one = chunk_score(a["raw"], f"{target}.{name}", True, floor)
+            two = chunk_score(b["raw"], f"{target}.{name}_b", True, floor)
             best = max(best, {"first": one, "second": two, "mean": (one + two) / 2}[how])
     return round(best, 4)
 
@@ -55,8 +47,7 @@ def main() -> None:
     ap.add_argument("second")
     ap.add_argument("--base", default="evals/runs/dev-behaviours")
     args = ap.parse_args()
-    first = {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(args.first).glob("*.json"))}
-    second = {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(args.second).glob("*.json"))}
+    first, second = probe_records(args.first), probe_records(args.second)
     cases = [c for c in labelled_cases(f"{args.base}/*") if c.id in first and c.id in second]
     prompts = load_prompts()
     floor = prompts.calibration_floor

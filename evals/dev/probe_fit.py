@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from devset import auc, has_label, labelled_cases
+from devset import auc, has_label, labelled_cases, probe_records
 
 from analyzer.eval.folds import Cutoffs, make_folds, redecide, run_folds
 from analyzer.eval.metrics import RepeatMetrics
@@ -41,6 +39,17 @@ BASE_QUESTIONS = (*CATEGORIES, *SIGNALS)
 Learnt = tuple[str, Cutoffs]  # (option, cut-offs)
 
 
+def chunk_score(raw: dict[str, float], key: str, calibrated: bool, floor: float) -> float:
+    """One recorded P(Yes) as the pipeline scores it: calibrated against the chunk's mean P(Yes) over the 13
+    questions themselves (``extractor.py``), unless the question is not calibrated or the answer is below
+    the calibration floor."""
+    p = raw[key]
+    if not calibrated or p < floor:
+        return p
+    bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
+    return min(1.0, max(0.0, p - bias + 0.5))
+
+
 def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool, floor: float) -> float:
     """The call's score for the option made of ``keys`` (their best, the OR of behaviours) standing in for
     ``target``, calibrated as ``extractor.py`` does: against the chunk's mean P(Yes) over the 13 questions
@@ -50,12 +59,7 @@ def call_scores(record: dict, target: str, keys: Sequence[str], calibrated: bool
         raw = chunk["raw"]
         if any(k not in raw for k in keys):
             return float("nan")
-        bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
-        for key in keys:
-            p = raw[key]
-            if calibrated and p >= floor:
-                p = min(1.0, max(0.0, p - bias + 0.5))
-            best = max(best, p)
+        best = max(best, *(chunk_score(raw, k, calibrated, floor) for k in keys))
     return round(best, 4)
 
 
@@ -68,12 +72,8 @@ def call_scores_blend(record: dict, target: str, keys: Sequence[str], calibrated
         raw = chunk["raw"]
         if any(k not in raw for k in (target, *keys)):
             return float("nan")
-        bias = sum(raw[q] for q in BASE_QUESTIONS) / len(BASE_QUESTIONS)
-        cal = [
-            min(1.0, max(0.0, p - bias + 0.5)) if calibrated and p >= floor else p
-            for p in (raw[target], *(raw[k] for k in keys))
-        ]
-        best = max(best, (cal[0] + max(cal[1:])) / 2)
+        narrow = max(chunk_score(raw, k, calibrated, floor) for k in keys)
+        best = max(best, (chunk_score(raw, target, calibrated, floor) + narrow) / 2)
     return round(best, 4)
 
 
@@ -181,7 +181,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     policy = load_policy(args.policy) if args.policy else None
-    records = {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(args.probe).glob("*.json"))}
+    records = probe_records(args.probe)
     cases = [c for c in labelled_cases(args.base) if c.id in records]
     prompts = load_prompts()
     # Only the replaced question is re-decided (see Target): the base run is the out-of-fold ethics replay,

@@ -20,11 +20,9 @@ from the run's flags and signals with those severities. Printed:
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from devset import auc, labelled_cases
+from devset import auc, labelled_cases, probe_records
 
 from analyzer.eval.folds import rejudge, run_folds
 from analyzer.eval.metrics import RepeatMetrics
@@ -76,7 +74,7 @@ def main() -> None:
     ap.add_argument("run")
     ap.add_argument("--option", default="max")
     args = ap.parse_args()
-    records = {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(args.probe).glob("*.json"))}
+    records = probe_records(args.probe)
     # Every call of the run takes part (a call without a probe record has no flag to re-rate), so the
     # figures compare with the run's own.
     cases = labelled_cases(f"{args.run}/*")
