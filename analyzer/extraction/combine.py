@@ -12,8 +12,8 @@ from recorded answers) decide a call the same way:
 - the call's score is the best remaining window's; the flag is raised when it reaches the category's
   cut-off, with that window's located sentence as evidence and the behaviour's label as its reason;
 - severity comes from the model: ``high`` when the severity answer on that window reaches
-  ``severity_threshold`` (ethics is always high, by the labelling guide), else ``medium``; ``low`` when
-  the score passed the cut-off by less than ``low_margin``.
+  ``severity_threshold`` (ethics is always high, by the labelling guide: ``taxonomy.FIXED_SEVERITY``), else
+  ``medium``; ``low`` when the score passed the cut-off by less than ``low_margin``.
 
 Levers measured out-of-fold by ``evals/dev/levers.py`` (evals/README.md): ``noisy_or`` instead of the
 best behaviour; a ``logistic`` combiner whose per-category weights over the behaviours' best scores,
@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from analyzer.extraction.findings import Evidence, Flag, GroundingStats, SignalFinding, WindowRecord
-from analyzer.taxonomy import CATEGORIES, SIGNALS, Severity
+from analyzer.taxonomy import CATEGORIES, FIXED_SEVERITY, SIGNALS, Severity
 from analyzer.transcript.model import Transcript
 
 
@@ -209,14 +209,17 @@ def combine(
             continue
         if name in CATEGORIES:
             severity: Severity = "medium"
-            if name == "ethics" or (b.severity is not None and b.severity >= tuning.severity_threshold):
+            fixed = FIXED_SEVERITY.get(name)
+            if fixed is not None:
+                severity = fixed
+            elif b.severity is not None and b.severity >= tuning.severity_threshold:
                 severity = "high"
             elif b.score < cut + tuning.low_margin:
                 severity = "low"
             ev = evidence(b.located)
             # Windows hold prospect-side sentences only, so the seller-speech rule holds by construction;
             # a sentence of unknown role still lowers the severity one step, as in chunk grounding.
-            if ev and all(e.role == "unknown" for e in ev) and severity != "low" and name != "ethics":
+            if ev and all(e.role == "unknown" for e in ev) and severity != "low" and name not in FIXED_SEVERITY:
                 severity = "medium" if severity == "high" else "low"
                 stats.downgraded_seller_only += 1
             flags.append(
