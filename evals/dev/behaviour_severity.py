@@ -25,7 +25,6 @@ from analyzer.eval.folds import rejudge
 from analyzer.eval.metrics import compute_metrics
 from analyzer.eval.records import CaseResult
 from analyzer.extraction.prompts import load_prompts
-from analyzer.taxonomy import FIXED_SEVERITY
 
 MAPPINGS: list[set[str]] = [
     set(),
@@ -70,10 +69,9 @@ def main() -> None:
             run = c.runs[0]
             flags = []
             for f in run.flags:
-                sev = FIXED_SEVERITY.get(f.category, f.severity)
-                if best.get((c.id, f.category)) in high:
-                    sev = "high"
+                sev = "high" if best.get((c.id, f.category)) in high else f.severity
                 flags.append(f.model_copy(update={"severity": sev}))
+            # rejudge rates ethics high, as merging does today.
             got.append((c.expected, rejudge(c, run, flags, run.signals)))
         m = compute_metrics(got, repeat=0)
         print(

@@ -54,6 +54,13 @@ def probe_records(folder: str | Path) -> dict[str, dict]:
     return {r["id"]: r for r in (json.loads(p.read_text()) for p in Path(folder).glob("*.json"))}
 
 
+def run_pattern(path: str | Path) -> str:
+    """The glob ``labelled_cases`` takes for a run: a folder of per-case runs (``<id>/results.json``) becomes
+    ``folder/*``; a run folder holding one results.json, or that file, is taken as it is."""
+    p = Path(path)
+    return str(p / "*") if (p.is_dir() and not (p / "results.json").exists()) else str(p)
+
+
 def labelled_cases(pattern: str) -> list[CaseResult]:
     """The finished cases of the runs ``pattern`` matches (a run folder or a glob of them), each with its
     writer and labels from ``dev.yaml`` (so a run scored before a relabel is judged by today's labels)."""

@@ -16,27 +16,25 @@ import argparse
 import glob
 from pathlib import Path
 
-from devset import labelled_cases
+from devset import labelled_cases, run_pattern
 
 from analyzer.eval.folds import rejudge
 from analyzer.eval.metrics import compute_metrics
 from analyzer.eval.records import CaseResult, CaseRun
 from analyzer.eval.results import load_results
-from analyzer.taxonomy import FIXED_SEVERITY
 
 
 def cases(path: str) -> list[CaseResult]:
-    p = Path(path)
-    pattern = str(p / "*") if (p.is_dir() and not (p / "results.json").exists()) else str(p)
-    if "dev" in p.name:
+    pattern = run_pattern(path)
+    if "dev" in Path(path).name:
         return labelled_cases(pattern)  # judged by today's dev.yaml labels
     return [c for f in sorted(glob.glob(pattern)) for c in load_results(f).cases if c.runs]
 
 
 def fixed(case: CaseResult, run: CaseRun) -> CaseRun:
-    """``run`` with each flag of a fixed-severity category at that severity, the verdict decided again."""
-    flags = [f.model_copy(update={"severity": FIXED_SEVERITY.get(f.category, f.severity)}) for f in run.flags]
-    return rejudge(case, run, flags, run.signals)
+    """``run`` re-decided by the rules: ``rejudge`` rates each flag of a fixed-severity category at that
+    severity, as merging findings does today."""
+    return rejudge(case, run, run.flags, run.signals)
 
 
 def line(name: str, got: list[tuple[object, CaseRun]]) -> str:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from pathlib import Path
 
-from devset import labelled_cases
+from devset import labelled_cases, run_pattern
 
 from analyzer.eval.folds import rejudge
 from analyzer.eval.metrics import compute_metrics
@@ -27,9 +26,7 @@ from analyzer.taxonomy import CATEGORIES, SIGNALS
 
 
 def runs(path: str) -> dict[str, CaseResult]:
-    p = Path(path)
-    pattern = str(p / "*") if (p.is_dir() and not (p / "results.json").exists()) else str(p)
-    return {c.id: c for c in labelled_cases(pattern)}
+    return {c.id: c for c in labelled_cases(run_pattern(path))}
 
 
 def hybrid(case: CaseResult, new: CaseRun, base: CaseRun, take: set[str], policy: Policy | None) -> CaseRun:
