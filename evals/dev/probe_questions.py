@@ -1,13 +1,17 @@
 """Records the yes-scores of candidate questions (``evals/dev/probe-questions.yaml``) on development calls,
 chunk by chunk, asked exactly as the ``chunks`` strategy asks its own questions.
 
-Usage: python evals/dev/probe_questions.py OUT_DIR [CASE_ID ... | @FILE] [--questions FILE] [--flagged RUN]
+Usage: python evals/dev/probe_questions.py OUT_DIR [CASE_ID ... | @FILE] [--questions FILE | --shipped] [--flagged RUN]
+                                           [--unfocused]
 (default: every case, writers interleaved; given ids, or one id per line of FILE, in the order given)
 
 ``--questions`` names another candidate file (default ``probe-questions.yaml``; ``severity-questions.yaml``
 holds the severity candidates). With ``--flagged RUN`` (a folder of per-case runs) a candidate of a
 category is asked only of the calls on which RUN raised that flag, and calls without any are skipped;
-candidates under ``any`` are asked of every call that is asked anything.
+candidates under ``any`` are asked of every call that is asked anything. ``--shipped`` takes the candidates
+from ``prompts/manifest.yaml`` instead: the behaviours the ``chunks`` strategy asks today. ``--unfocused``
+asks every question and candidate without the cue lexicon's "Look closely at sentences ..." hint, so a
+probe can measure what the lexicon's pointing does (every answer is then new to the response cache).
 
 Per chunk it asks the pipeline's 13 questions first (answered from the response cache when the call was
 scored before, so they cost nothing) and then every candidate, each with the cue focus of the question it
@@ -44,17 +48,22 @@ async def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("cases", nargs="*")
     ap.add_argument("--questions", type=Path, default=CANDIDATES)
+    ap.add_argument("--shipped", action="store_true", help="the manifest's behaviours as the candidates")
     ap.add_argument("--flagged", default=None)
+    ap.add_argument("--unfocused", action="store_true", help="no cue-lexicon focus hint on any question")
     args = ap.parse_args()
     out_dir = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    candidates: dict[str, dict[str, str]] = yaml.safe_load(args.questions.read_text())
+    prompts = load_prompts()
+    if args.shipped:
+        candidates = {n: q.asked() for n, q in prompts.questions.items() if q.behaviours}
+    else:
+        candidates = yaml.safe_load(args.questions.read_text())
     flagged: dict[str, set[str]] | None = None
     if args.flagged:
         flagged = {c.id: {f.category for f in c.runs[0].flags} for c in labelled_cases(f"{args.flagged}/*")}
     settings = load_settings()
     chat = model_chat(settings, "local")
-    prompts = load_prompts()
     m = prompts.manifest
     for case in cases_to_score(args.cases):
         target = out_dir / f"{case['id']}.json"
@@ -76,7 +85,7 @@ async def main() -> None:
             asks = [(n, n, prompts.questions[n].question) for n in (*CATEGORIES, *SIGNALS)]
             asks += [(f"{tgt}.{k}", tgt, q) for tgt, qs in candidates.items() if tgt in wanted for k, q in qs.items()]
             for key, like, question in asks:
-                focus = ex._focus(rendered, like)
+                focus = [] if args.unfocused else ex._focus(rendered, like)
                 if focus:
                     focused.append(key)
                 messages = ex._messages(prompts.question, rendered, question, focus)
@@ -86,7 +95,10 @@ async def main() -> None:
                 raw[key] = round(yes_score(result, key), 4)
             records.append({"chunk": chunk.index, "raw": raw, "focused": focused})
         seconds = time.perf_counter() - started
-        save_record(target, case["id"], seconds, calls, hits, questions=prompts.full_version, chunks=records)
+        save_record(
+            target, case["id"], seconds, calls, hits,
+            questions=prompts.full_version, unfocused=args.unfocused, chunks=records,
+        )
         print(f"{case['id']}: {len(chunks)} chunks, {calls} calls ({hits} cached), {seconds:.0f} s", flush=True)
 
 
