@@ -1,0 +1,206 @@
+"""What the cue lexicon's pointing does: the 13 questions scored with the focus hint ("Look closely at
+sentences ...") as shipped, against the same questions asked without it, on the development calls, without
+the model.
+
+    .venv/bin/python evals/dev/focus_fit.py FOCUSED_PROBE UNFOCUSED_PROBE --profiles DIR
+        [--base evals/runs/dev-behaviours]
+
+FOCUSED_PROBE holds the questions and the shipped behaviours asked as the ``chunks`` strategy asks them
+(``runs/dev-probe``); UNFOCUSED_PROBE the same asked with ``probe_questions.py --shipped --unfocused``.
+Each call's score per question is rebuilt from the records as ``extractor.py`` computes it (calibrated
+against the chunk's mean over the 13 questions, a question asked as behaviours scored by its best one, the
+best chunk). ``--profiles`` is the folder ``fold_profiles.py`` wrote for the base run (the cut-offs each
+call was scored with). Printed:
+
+1. per question, the AUC of the call score against its label, focused and unfocused (no cut-off enters);
+2. out-of-fold verdict figures (5 folds grouped by writer), each variant re-decided from the base run:
+   - "as the fold profiles": the cut-offs of ethics, tire_kicker and fit fitted for F1 and of
+     prospect_declined for verdict accuracy on the training folds, the other nine as shipped (what
+     ``fold_profiles.py`` does);
+   - "every cut-off fitted": all 13 fitted for F1 on the training folds;
+   each with the cue bonus (a question whose lexicon matched in the call gets the profile's lower cut-off,
+   the lexicon as a feature) and, unfocused, without it.
+
+The replay's limits are ``eval.folds.redecide``'s: a flag the run raised keeps its severity and quotes while
+its new score passes; one that passes only now is medium with no quotes; a question that passed the run's
+own cut-off but raised nothing (grounding found no prospect evidence) stays absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+from devset import auc, has_label, labelled_cases, probe_records
+from probe_fit import call_scores
+
+from analyzer.eval.folds import Cutoffs, rejudge, run_folds
+from analyzer.eval.metrics import RepeatMetrics
+from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
+from analyzer.eval.tune import tune
+from analyzer.extraction.prompts import load_prompts
+from analyzer.taxonomy import CATEGORIES, FIXED_SEVERITY, SIGNALS
+
+QUESTIONS = (*CATEGORIES, *SIGNALS)
+PROFILE_FITS = {"ethics": "f1", "tire_kicker": "f1", "fit": "f1", "prospect_declined": "verdict"}
+
+
+def run_cutoffs(folder: Path) -> dict[str, Cutoffs]:
+    """Per case id, the cut-offs its fold's profile held when the base run scored it."""
+    out: dict[str, Cutoffs] = {}
+    for ids in sorted(folder.glob("fold*.ids")):
+        profile = yaml.safe_load(ids.with_suffix(".yaml").read_text())
+        cut = {q: (profile["thresholds"][q], profile["cue_thresholds"][q]) for q in QUESTIONS}
+        out |= dict.fromkeys(ids.read_text().split(), cut)
+    return out
+
+
+class Variant:
+    """One way of asking the 13 questions: the call scores, and whether the lexicon lowers the cut-off."""
+
+    def __init__(self, name: str, scores: dict[str, dict[str, float]], cue_bonus: bool) -> None:
+        self.name = name
+        self.scores = scores  # case id -> question -> call score
+        self.cue_bonus = cue_bonus
+
+
+def passes(score: float, cut: tuple[float, float], cued: bool) -> bool:
+    return score >= (cut[1] if cued else cut[0])
+
+
+def redecide(case: CaseResult, variant: Variant, cut: Cutoffs, ran: Cutoffs) -> CaseRun:
+    """The base run of ``case`` re-decided with ``variant``'s scores and cut-offs ``cut``.
+
+    Unlike ``eval.folds.redecide``, whether grounding dropped a question is read from the run's own scores
+    and cut-offs (``ran``): that is a fact about the call's evidence, whichever scores decide now."""
+    run = case.runs[0]
+    cued = set(run.cue_hits) if variant.cue_bonus else set()
+    raised = {f.category: f for f in run.flags}
+    found = {s.signal: s for s in run.signals}
+    flags: list[CitedFlag] = []
+    signals: list[CitedSignal] = []
+    for q in QUESTIONS:
+        now = passes(variant.scores[case.id][q], cut[q], q in cued)
+        before = passes(run.scores[q], ran[q], q in run.cue_hits)
+        if not now:
+            continue
+        if q in CATEGORIES:
+            if q in raised:
+                flags.append(raised[q])
+            elif not before:
+                flags.append(CitedFlag(category=q, severity=FIXED_SEVERITY.get(q, "medium"), score=0.0))
+        elif q in found:
+            signals.append(found[q])
+        elif not before:
+            signals.append(CitedSignal(signal=q))
+    return rejudge(case, run, flags, signals)
+
+
+def fitter(variant: Variant, ran: dict[str, Cutoffs], shipped: Cutoffs, bonus: float, which: str):
+    """Fits cut-offs on training cases: the fold-profile procedure, or every question for F1."""
+    b = bonus if variant.cue_bonus else 0.0
+
+    def with_scores(c: CaseResult) -> CaseResult:
+        run = c.runs[0]
+        cues = run.cue_hits if variant.cue_bonus else []
+        new = run.model_copy(update={"scores": variant.scores[c.id], "cue_hits": cues})
+        return c.model_copy(update={"runs": [new]})
+
+    def fit(train: Sequence[CaseResult]) -> Cutoffs:
+        cases = [with_scores(c) for c in train]
+        rows = {r.name: (r.threshold, r.cue_threshold) for r in tune(cases, cue_bonus=b)}
+        if which == "all":
+            return rows
+        cut = dict(shipped)
+        if not variant.cue_bonus:
+            cut = {q: (t, t) for q, (t, _) in cut.items()}
+        cut |= {q: rows[q] for q, objective in PROFILE_FITS.items() if objective == "f1"}
+        for q, objective in PROFILE_FITS.items():
+            if objective != "verdict":
+                continue
+            values = sorted(variant.scores[c.id][q] for c in train)
+            grid = sorted({values[int(i * (len(values) - 1) / 24)] + 1e-4 for i in range(25)} | {2.0})
+
+            def right(t: float, q: str = q) -> tuple[int, float]:
+                trial = {**cut, q: (t, t - b)}
+                ok = sum(redecide(c, variant, trial, ran[c.id]).verdict == c.expected.verdict for c in train)
+                return ok, t
+
+            best = max(grid, key=right)
+            cut[q] = (best, best - b)
+        return cut
+
+    return fit
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("focused")
+    ap.add_argument("unfocused")
+    ap.add_argument("--profiles", type=Path, required=True)
+    ap.add_argument("--base", default="evals/runs/dev-behaviours")
+    args = ap.parse_args()
+    prompts = load_prompts()
+    floor = prompts.calibration_floor
+    shipped = {q: (prompts.questions[q].threshold, prompts.questions[q].cue_threshold) for q in QUESTIONS}
+    bonus = round(shipped["fit"][0] - shipped["fit"][1], 4)
+    probes = {"focused": probe_records(args.focused), "unfocused": probe_records(args.unfocused)}
+    cases = [c for c in labelled_cases(f"{args.base}/*") if all(c.id in p for p in probes.values())]
+    ran = run_cutoffs(args.profiles)
+
+    def keys(q: str) -> list[str]:
+        behaviours = prompts.questions[q].behaviours
+        return [f"{q}.{b}" for b in behaviours] if behaviours else [q]
+
+    scores = {
+        name: {
+            c.id: {q: call_scores(p[c.id], q, keys(q), prompts.questions[q].calibrated, floor) for q in QUESTIONS}
+            for c in cases
+        }
+        for name, p in probes.items()
+    }
+    drift = max(abs(scores["focused"][c.id][q] - c.runs[0].scores[q]) for c in cases for q in QUESTIONS)
+    focus_share = {
+        name: sum(bool(ch["focused"]) for r in p.values() for ch in r["chunks"])
+        / sum(len(r["chunks"]) for r in p.values())
+        for name, p in probes.items()
+    }
+    print(f"{len(cases)} calls; focused rebuilt vs recorded max diff {drift:.4f}; chunks with any focus hint: "
+          + ", ".join(f"{n} {s:.2f}" for n, s in focus_share.items()))
+    print(f"\n{'question':24} {'AUC focused':>12} {'unfocused':>10}  labelled")
+    for q in QUESTIONS:
+        row = []
+        for name in probes:
+            pos = [scores[name][c.id][q] for c in cases if has_label(c, q)]
+            neg = [scores[name][c.id][q] for c in cases if not has_label(c, q)]
+            row.append(auc(pos, neg))
+        print(f"{q:24} {row[0]:12.3f} {row[1]:10.3f}  {sum(has_label(c, q) for c in cases)}")
+
+    variants = [
+        Variant("focused, cue bonus (shipped)", scores["focused"], True),
+        Variant("unfocused, cue bonus", scores["unfocused"], True),
+        Variant("unfocused, no cue bonus", scores["unfocused"], False),
+    ]
+    exact = sum(
+        redecide(c, variants[0], ran[c.id], ran[c.id]).verdict == c.runs[0].verdict for c in cases
+    )
+    print(f"\nreplay check: focused scores, the run's own cut-offs: the run's verdict on {exact} of {len(cases)}")
+    print(f"\n{'variant':34} {'procedure':22} verdict  macro F1  ethics  severity  evidence  per-category F1")
+    for v in variants:
+        for which in ("profile", "all"):
+            fit = fitter(v, ran, shipped, bonus, which)
+            m: RepeatMetrics = run_folds(
+                cases, fit, lambda c, cut, v=v: redecide(c, v, cut, ran[c.id]), k=5, seed=0, tuned=True
+            ).out_of_fold
+            per = " ".join(f"{q[:4]} {m.categories[q].f1 or 0:.2f}" for q in CATEGORIES)
+            print(
+                f"{v.name:34} {which:22} {m.verdict_accuracy:.3f}    {m.macro_f1 or 0:.3f}   "
+                f"{m.ethics_recall or 0:.3f}   {m.severity_accuracy or 0:.3f}     "
+                f"{m.evidence_hit_rate or 0:.3f}     {per}"
+            )
+
+
+if __name__ == "__main__":
+    main()
