@@ -185,7 +185,7 @@ def main() -> None:
             parser.error(f"--llama {item!r}: expected KEY=VALUE")
         LLAMA_OPTIONS[key] = {"true": True, "false": False}.get(value.lower(), int(value) if value.isdigit() else value)
     s = load_settings()
-    model = get_local_chat(model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads)
+    model = get_local_chat(model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads, quant=s.local_quant)
     measured = speeds(model)
     print(f"llama.cpp settings: {LLAMA_OPTIONS}")
     print(

@@ -72,7 +72,12 @@ def test_analyze_ok_fail_on_and_usage() -> None:
 
 @pytest.mark.parametrize(
     ("var", "value"),
-    [("WALKAWAY_CHUNK_TOKENS", "0"), ("WALKAWAY_CHUNK_OVERLAP_TOKENS", "5000"), ("WALKAWAY_MAX_RETRIES", "-1")],
+    [
+        ("WALKAWAY_CHUNK_TOKENS", "0"),
+        ("WALKAWAY_CHUNK_OVERLAP_TOKENS", "5000"),
+        ("WALKAWAY_MAX_RETRIES", "-1"),
+        ("WALKAWAY_LOCAL_QUANT", "q3_k"),
+    ],
 )
 def test_bad_settings_are_one_sentence_exit_2(monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     monkeypatch.setenv(var, value)

@@ -61,9 +61,9 @@ class LazyLocalChat:
     sequential = True
 
     def __init__(self, settings: Settings) -> None:
-        from analyzer.extraction.backends.localmodel import MODEL_NAME
+        from analyzer.extraction.backends.localmodel import model_name
 
-        self.model = MODEL_NAME
+        self.model = model_name(settings.local_quant)
         self._settings = settings
         self._inner: ChatModel | None = None
         self.chunk_lock = asyncio.Lock()
@@ -76,7 +76,11 @@ class LazyLocalChat:
             progress.info("loading the embedded model (1.1 GB, once per process)...")
             started = time.perf_counter()
             self._inner = await asyncio.to_thread(
-                get_local_chat, model_dir=s.model_dir, n_ctx=s.local_ctx, threads=s.local_threads
+                get_local_chat,
+                model_dir=s.model_dir,
+                n_ctx=s.local_ctx,
+                threads=s.local_threads,
+                quant=s.local_quant,
             )
             progress.info("model loaded in %.1f s", time.perf_counter() - started)
         return self._inner
@@ -253,9 +257,9 @@ def identity(settings: Settings, backend: str) -> tuple[str, str]:
     if kind == "keywords":
         return "keywords", ""
     if kind == "local":
-        from analyzer.extraction.backends.localmodel import MODEL_NAME
+        from analyzer.extraction.backends.localmodel import model_name
 
-        return "local", MODEL_NAME
+        return "local", model_name(settings.local_quant)
     if kind == "provider" or provider == "azure_openai":
         return provider or "", name or ""
     return "openai", name or "gpt-4o-mini"

@@ -168,13 +168,13 @@ _lock = threading.Lock()
 _models: dict[tuple[str, int, int | None], LlamaCppChat] = {}
 
 
-def get_local_chat(*, model_dir: Path, n_ctx: int, threads: int | None) -> LlamaCppChat:
+def get_local_chat(*, model_dir: Path, n_ctx: int, threads: int | None, quant: str = "q4_k_m") -> LlamaCppChat:
     """The process-wide in-process model, loaded on first use and kept warm afterwards."""
-    from analyzer.extraction.backends.localmodel import MODEL_NAME, ensure_model
+    from analyzer.extraction.backends.localmodel import local_model, model_name
 
     with _lock:
-        path = ensure_model(model_dir)
+        path = local_model(model_dir, quant)
         key = (str(path), n_ctx, threads)
         if key not in _models:
-            _models[key] = LlamaCppChat(path, model_name=MODEL_NAME, n_ctx=n_ctx, threads=threads)
+            _models[key] = LlamaCppChat(path, model_name=model_name(quant), n_ctx=n_ctx, threads=threads)
         return _models[key]

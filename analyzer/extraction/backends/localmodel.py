@@ -7,22 +7,34 @@ first use: a mismatch is refused, never served.
 
 The model itself runs in-process (``llamacpp.LlamaCppChat``), loaded on demand and reused by every
 analysis in the process.
+
+``local_quant`` (``WALKAWAY_LOCAL_QUANT``) may ask for another weight type. It is made once, on this
+machine, from the verified file by llama.cpp's own quantiser: nothing is downloaded. Why: on an AVX-512
+CPU llama.cpp evaluates a prompt about 40% faster with Q5_K weights than with the shipped Q4_K_M ones
+(``benchmarks/quant_speed.py``), and prompt evaluation is most of an analysis. A requantised file cannot be
+more accurate than its source; it is the same weights to within Q5_K's rounding.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import logging
 import os
 from importlib import resources
 from pathlib import Path
 
 from analyzer._errors import BackendError
 
+progress = logging.getLogger("walkaway.progress")
+
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 MODEL_SIZE = 1_117_320_768
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 PARTS = 22
+QUANTS = ("q4_k_m", "q5_k_m")
+"""Weight types of the embedded model: the shipped file, and what ``local_model`` derives from it."""
 
 
 def _part_path(n: int) -> Path:
@@ -81,6 +93,53 @@ def ensure_model(model_dir: Path) -> Path:
         tmp.unlink(missing_ok=True)
     st = target.stat()
     stamp.write_text(f"{MODEL_SHA256} {st.st_size} {int(st.st_mtime)}\n")
+    return target
+
+
+def model_name(quant: str) -> str:
+    """The model name reports, the response cache and profiles see for a weight type."""
+    return MODEL_NAME if quant == "q4_k_m" else f"{MODEL_NAME}-to-{quant}"
+
+
+def local_model(model_dir: Path, quant: str = "q4_k_m") -> Path:
+    """The GGUF to load for ``quant``: the verified shipped file, or one derived from it on first use.
+
+    A derived file is stamped with its source's hash, llama.cpp's version, and its own size and mtime;
+    anything else found under its name is made again, never loaded."""
+    source = ensure_model(model_dir)
+    if quant == "q4_k_m":
+        return source
+    if quant not in QUANTS:
+        raise BackendError(
+            f"local_quant {quant!r} is not a weight type walkaway makes; expected one of {', '.join(QUANTS)}"
+        )
+    try:
+        import llama_cpp
+    except ImportError:
+        raise BackendError(
+            f"local_quant {quant} needs llama-cpp-python to make its weights; install walkaway with the 'local' "
+            "extra (bash .ci/setup)"
+        ) from None
+    target = model_dir / f"{model_name(quant)}.gguf"
+    stamp = target.with_name(target.name + ".made")
+    origin = f"{MODEL_SHA256} llama-cpp-python {llama_cpp.__version__}"
+    if target.exists() and stamp.exists():
+        st = target.stat()
+        if stamp.read_text().strip() == f"{origin} {st.st_size} {int(st.st_mtime)}":
+            return target
+    progress.info("making the %s weights from the shipped model (once, about 20 s)...", quant)
+    tmp = target.with_suffix(f".{os.getpid()}.part")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{quant.upper()}")
+    params.allow_requantize = True  # the source is itself quantised
+    try:
+        if llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
+            raise BackendError(f"llama.cpp could not make the {quant} weights from {source}")
+        os.replace(tmp, target)  # atomic: a concurrent process sees either nothing or the whole file
+    finally:
+        tmp.unlink(missing_ok=True)
+    st = target.stat()
+    stamp.write_text(f"{origin} {st.st_size} {int(st.st_mtime)}\n")
     return target
 
 
