@@ -3,7 +3,7 @@ sentences ...") as shipped, against the same questions asked without it, on the 
 the model.
 
     .venv/bin/python evals/dev/focus_fit.py FOCUSED_PROBE UNFOCUSED_PROBE --profiles DIR
-        [--base evals/runs/dev-behaviours]
+        [--base evals/runs/dev-behaviours] [--write OUT_DIR VARIANT PROCEDURE]
 
 FOCUSED_PROBE holds the questions and the shipped behaviours asked as the ``chunks`` strategy asks them
 (``runs/dev-probe``); UNFOCUSED_PROBE the same asked with ``probe_questions.py --shipped --unfocused``.
@@ -21,6 +21,12 @@ call was scored with). Printed:
    each with the cue bonus (a question whose lexicon matched in the call gets the profile's lower cut-off,
    the lexicon as a feature) and, unfocused, without it.
 
+``--write OUT_DIR VARIANT PROCEDURE`` (VARIANT 0-2 in the order printed, PROCEDURE ``profile`` or ``all``)
+writes that variant's per-fold profiles, as ``fold_profiles.py`` does (``foldK.yaml`` with the cut-offs
+fitted without fold K, ``foldK.ids``), for scoring the held-out calls through the real pipeline
+(``bash evals/dev/score.sh local OUT_DIR RUN``); a variant without the cue bonus gets one cut-off per
+question, cue match or not.
+
 The replay's limits are ``eval.folds.redecide``'s: a flag the run raised keeps its severity and quotes while
 its new score passes; one that passes only now is medium with no quotes; a question that passed the run's
 own cut-off but raised nothing (grounding found no prospect evidence) stays absent.
@@ -33,10 +39,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
-from devset import auc, has_label, labelled_cases, probe_records
+from devset import ROOT, auc, has_label, labelled_cases, probe_records
 from probe_fit import call_scores
 
-from analyzer.eval.folds import Cutoffs, rejudge, run_folds
+from analyzer.eval.folds import Cutoffs, make_folds, rejudge, run_folds
 from analyzer.eval.metrics import RepeatMetrics
 from analyzer.eval.records import CaseResult, CaseRun, CitedFlag, CitedSignal
 from analyzer.eval.tune import tune
@@ -135,12 +141,30 @@ def fitter(variant: Variant, ran: dict[str, Cutoffs], shipped: Cutoffs, bonus: f
     return fit
 
 
+def write_profiles(out: Path, cases: list[CaseResult], variant: Variant, fit) -> None:
+    """One profile per fold: the shipped one with every cut-off ``fit`` learns without that fold."""
+    out.mkdir(parents=True, exist_ok=True)
+    prompts = load_prompts()
+    shipped = yaml.safe_load((ROOT / "prompts" / "profiles" / "embedded.yaml").read_text())
+    for k, test in enumerate(make_folds(cases, 5, seed=0)):
+        held = set(test)
+        cut = fit([c for i, c in enumerate(cases) if i not in held])
+        profile = {**shipped, "name": f"fold{k}", "prompt_version": prompts.version_id}
+        profile["tuned_on"] = f"suite dev, the {len(cases) - len(test)} calls outside fold {k} ({variant.name})"
+        profile["thresholds"] = {q: round(cut[q][0], 4) for q in QUESTIONS}
+        profile["cue_thresholds"] = {q: round(cut[q][1 if variant.cue_bonus else 0], 4) for q in QUESTIONS}
+        (out / f"fold{k}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+        (out / f"fold{k}.ids").write_text("".join(f"{cases[i].id}\n" for i in sorted(test)))
+        print(f"fold {k}: {len(test)} held-out calls; " + ", ".join(f"{q} {cut[q][0]:.4f}" for q in QUESTIONS))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("focused")
     ap.add_argument("unfocused")
     ap.add_argument("--profiles", type=Path, required=True)
     ap.add_argument("--base", default="evals/runs/dev-behaviours")
+    ap.add_argument("--write", nargs=3, metavar=("OUT_DIR", "VARIANT", "PROCEDURE"))
     args = ap.parse_args()
     prompts = load_prompts()
     floor = prompts.calibration_floor
@@ -187,6 +211,11 @@ def main() -> None:
         redecide(c, variants[0], ran[c.id], ran[c.id]).verdict == c.runs[0].verdict for c in cases
     )
     print(f"\nreplay check: focused scores, the run's own cut-offs: the run's verdict on {exact} of {len(cases)}")
+    if args.write:
+        write_profiles(Path(args.write[0]), cases, variants[int(args.write[1])], fitter(
+            variants[int(args.write[1])], ran, shipped, bonus, args.write[2]
+        ))
+        return
     print(f"\n{'variant':34} {'procedure':22} verdict  macro F1  ethics  severity  evidence  per-category F1")
     for v in variants:
         for which in ("profile", "all"):
