@@ -207,8 +207,11 @@ def main() -> None:
         Variant("unfocused, cue bonus", scores["unfocused"], True),
         Variant("unfocused, no cue bonus", scores["unfocused"], False),
     ]
+    # The run re-judged by today's rules (ethics always high), against the replay with its own cut-offs.
     exact = sum(
-        redecide(c, variants[0], ran[c.id], ran[c.id]).verdict == c.runs[0].verdict for c in cases
+        redecide(c, variants[0], ran[c.id], ran[c.id]).verdict
+        == rejudge(c, c.runs[0], c.runs[0].flags, c.runs[0].signals).verdict
+        for c in cases
     )
     print(f"\nreplay check: focused scores, the run's own cut-offs: the run's verdict on {exact} of {len(cases)}")
     if args.write:
