@@ -23,8 +23,8 @@ call was scored with). Printed:
 
 ``--write OUT_DIR VARIANT PROCEDURE`` (VARIANT 0-2 in the order printed, PROCEDURE ``profile`` or ``all``)
 writes that variant's per-fold profiles, as ``fold_profiles.py`` does (``foldK.yaml`` with the cut-offs
-fitted without fold K, ``foldK.ids``), for scoring the held-out calls through the real pipeline
-(``bash evals/dev/score.sh local OUT_DIR RUN``); a variant without the cue bonus gets one cut-off per
+fitted without fold K, ``foldK.ids``; and ``all.yaml``, fitted on every call: what would ship), for
+scoring the held-out calls through the real pipeline (``bash evals/dev/score.sh local OUT_DIR RUN``); a variant without the cue bonus gets one cut-off per
 question, cue match or not.
 
 The replay's limits are ``eval.folds.redecide``'s: a flag the run raised keeps its severity and quotes while
@@ -146,16 +146,21 @@ def write_profiles(out: Path, cases: list[CaseResult], variant: Variant, fit) ->
     out.mkdir(parents=True, exist_ok=True)
     prompts = load_prompts()
     shipped = yaml.safe_load((ROOT / "prompts" / "profiles" / "embedded.yaml").read_text())
-    for k, test in enumerate(make_folds(cases, 5, seed=0)):
+    folds = make_folds(cases, 5, seed=0)
+    # foldK: fitted without fold K, for its held-out calls; all: fitted on every call, what would ship.
+    for k, test in [*enumerate(folds), ("all", [])]:
         held = set(test)
         cut = fit([c for i, c in enumerate(cases) if i not in held])
-        profile = {**shipped, "name": f"fold{k}", "prompt_version": prompts.version_id}
-        profile["tuned_on"] = f"suite dev, the {len(cases) - len(test)} calls outside fold {k} ({variant.name})"
+        name = f"fold{k}" if test else "all"
+        profile = {**shipped, "name": name, "prompt_version": prompts.version_id}
+        profile["tuned_on"] = f"suite dev, {len(cases) - len(test)} calls{f' outside fold {k}' if test else ''}"
+        profile["tuned_on"] += f" ({variant.name})"
         profile["thresholds"] = {q: round(cut[q][0], 4) for q in QUESTIONS}
         profile["cue_thresholds"] = {q: round(cut[q][1 if variant.cue_bonus else 0], 4) for q in QUESTIONS}
-        (out / f"fold{k}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-        (out / f"fold{k}.ids").write_text("".join(f"{cases[i].id}\n" for i in sorted(test)))
-        print(f"fold {k}: {len(test)} held-out calls; " + ", ".join(f"{q} {cut[q][0]:.4f}" for q in QUESTIONS))
+        (out / f"{name}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+        if test:
+            (out / f"{name}.ids").write_text("".join(f"{cases[i].id}\n" for i in sorted(test)))
+        print(f"{name}: {len(test)} held-out calls; " + ", ".join(f"{q} {cut[q][0]:.4f}" for q in QUESTIONS))
 
 
 def main() -> None:
