@@ -24,8 +24,8 @@ call was scored with). Printed:
 ``--write OUT_DIR VARIANT PROCEDURE`` (VARIANT 0-2 in the order printed, PROCEDURE ``profile`` or ``all``)
 writes that variant's per-fold profiles, as ``fold_profiles.py`` does (``foldK.yaml`` with the cut-offs
 fitted without fold K, ``foldK.ids``; and ``all.yaml``, fitted on every call: what would ship), for
-scoring the held-out calls through the real pipeline (``bash evals/dev/score.sh local OUT_DIR RUN``); a variant without the cue bonus gets one cut-off per
-question, cue match or not.
+scoring the held-out calls through the real pipeline (``bash evals/dev/score.sh local OUT_DIR RUN``); a
+variant without the cue bonus gets one cut-off per question, cue match or not.
 
 The replay's limits are ``eval.folds.redecide``'s: a flag the run raised keeps its severity and quotes while
 its new score passes; one that passes only now is medium with no quotes; a question that passed the run's
