@@ -19,9 +19,10 @@ call was scored with). Printed:
      ``fold_profiles.py`` does);
    - "every cut-off fitted": all 13 fitted for F1 on the training folds;
    each with the cue bonus (a question whose lexicon matched in the call gets the profile's lower cut-off,
-   the lexicon as a feature) and, unfocused, without it.
+   the lexicon as a feature) and, unfocused, without it; and per question the better of focused (with the
+   bonus) and unfocused (without), chosen by AUC on the training folds.
 
-``--write OUT_DIR VARIANT PROCEDURE`` (VARIANT 0-2 in the order printed, PROCEDURE ``profile`` or ``all``)
+``--write OUT_DIR VARIANT PROCEDURE`` (VARIANT 0-3 in the order printed, PROCEDURE ``profile`` or ``all``)
 writes that variant's per-fold profiles, as ``fold_profiles.py`` does (``foldK.yaml`` with the cut-offs
 fitted without fold K, ``foldK.ids``; and ``all.yaml``, fitted on every call: what would ship), for
 scoring the held-out calls through the real pipeline (``bash evals/dev/score.sh local OUT_DIR RUN``); a
@@ -35,7 +36,7 @@ own cut-off but raised nothing (grounding found no prospect evidence) stays abse
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -64,12 +65,24 @@ def run_cutoffs(folder: Path) -> dict[str, Cutoffs]:
 
 
 class Variant:
-    """One way of asking the 13 questions: the call scores, and whether the lexicon lowers the cut-off."""
+    """One way of asking the 13 questions: the call scores, and the questions whose cut-off the lexicon lowers
+    when it matched in the call (the focused ones, or none)."""
 
-    def __init__(self, name: str, scores: dict[str, dict[str, float]], cue_bonus: bool) -> None:
+    def __init__(self, name: str, scores: dict[str, dict[str, float]], bonus_on: Sequence[str]) -> None:
         self.name = name
         self.scores = scores  # case id -> question -> call score
-        self.cue_bonus = cue_bonus
+        self.bonus_on = set(bonus_on)
+
+    @property
+    def cue_bonus(self) -> bool:
+        return bool(self.bonus_on)
+
+
+def mixed(name: str, sources: dict[str, Variant], choice: dict[str, str]) -> Variant:
+    """Each question from the variant ``choice`` names for it (with that variant's cue bonus)."""
+    ids = next(iter(sources.values())).scores
+    scores = {i: {q: sources[choice[q]].scores[i][q] for q in QUESTIONS} for i in ids}
+    return Variant(name, scores, [q for q in QUESTIONS if q in sources[choice[q]].bonus_on])
 
 
 def passes(score: float, cut: tuple[float, float], cued: bool) -> bool:
@@ -82,7 +95,7 @@ def redecide(case: CaseResult, variant: Variant, cut: Cutoffs, ran: Cutoffs) -> 
     Unlike ``eval.folds.redecide``, whether grounding dropped a question is read from the run's own scores
     and cut-offs (``ran``): that is a fact about the call's evidence, whichever scores decide now."""
     run = case.runs[0]
-    cued = set(run.cue_hits) if variant.cue_bonus else set()
+    cued = set(run.cue_hits) & variant.bonus_on
     raised = {f.category: f for f in run.flags}
     found = {s.signal: s for s in run.signals}
     flags: list[CitedFlag] = []
@@ -104,24 +117,27 @@ def redecide(case: CaseResult, variant: Variant, cut: Cutoffs, ran: Cutoffs) -> 
     return rejudge(case, run, flags, signals)
 
 
-def fitter(variant: Variant, ran: dict[str, Cutoffs], shipped: Cutoffs, bonus: float, which: str):
+Learnt = tuple[Variant, Cutoffs]
+
+
+def fitter(
+    variant: Variant, ran: dict[str, Cutoffs], shipped: Cutoffs, bonus: float, which: str
+) -> Callable[[Sequence[CaseResult]], Learnt]:
     """Fits cut-offs on training cases: the fold-profile procedure, or every question for F1."""
     b = bonus if variant.cue_bonus else 0.0
 
     def with_scores(c: CaseResult) -> CaseResult:
         run = c.runs[0]
-        cues = run.cue_hits if variant.cue_bonus else []
+        cues = [q for q in run.cue_hits if q in variant.bonus_on]
         new = run.model_copy(update={"scores": variant.scores[c.id], "cue_hits": cues})
         return c.model_copy(update={"runs": [new]})
 
-    def fit(train: Sequence[CaseResult]) -> Cutoffs:
+    def fit(train: Sequence[CaseResult]) -> Learnt:
         cases = [with_scores(c) for c in train]
         rows = {r.name: (r.threshold, r.cue_threshold) for r in tune(cases, cue_bonus=b)}
         if which == "all":
-            return rows
-        cut = dict(shipped)
-        if not variant.cue_bonus:
-            cut = {q: (t, t) for q, (t, _) in cut.items()}
+            return variant, rows
+        cut = {q: c if q in variant.bonus_on else (c[0], c[0]) for q, c in shipped.items()}
         cut |= {q: rows[q] for q, objective in PROFILE_FITS.items() if objective == "f1"}
         for q, objective in PROFILE_FITS.items():
             if objective != "verdict":
@@ -136,13 +152,14 @@ def fitter(variant: Variant, ran: dict[str, Cutoffs], shipped: Cutoffs, bonus: f
 
             best = max(grid, key=right)
             cut[q] = (best, best - b)
-        return cut
+        return variant, cut
 
     return fit
 
 
-def write_profiles(out: Path, cases: list[CaseResult], variant: Variant, fit) -> None:
-    """One profile per fold: the shipped one with every cut-off ``fit`` learns without that fold."""
+def write_profiles(out: Path, cases: list[CaseResult], fit: Callable[[Sequence[CaseResult]], Learnt]) -> None:
+    """One profile per fold: the shipped one with every cut-off ``fit`` learns without that fold (and the
+    questions it asks unfocused, which ``manifest.yaml`` must list)."""
     out.mkdir(parents=True, exist_ok=True)
     prompts = load_prompts()
     shipped = yaml.safe_load((ROOT / "prompts" / "profiles" / "embedded.yaml").read_text())
@@ -150,17 +167,18 @@ def write_profiles(out: Path, cases: list[CaseResult], variant: Variant, fit) ->
     # foldK: fitted without fold K, for its held-out calls; all: fitted on every call, what would ship.
     for k, test in [*enumerate(folds), ("all", [])]:
         held = set(test)
-        cut = fit([c for i, c in enumerate(cases) if i not in held])
+        variant, cut = fit([c for i, c in enumerate(cases) if i not in held])
         name = f"fold{k}" if test else "all"
         profile = {**shipped, "name": name, "prompt_version": prompts.version_id}
         profile["tuned_on"] = f"suite dev, {len(cases) - len(test)} calls{f' outside fold {k}' if test else ''}"
         profile["tuned_on"] += f" ({variant.name})"
         profile["thresholds"] = {q: round(cut[q][0], 4) for q in QUESTIONS}
-        profile["cue_thresholds"] = {q: round(cut[q][1 if variant.cue_bonus else 0], 4) for q in QUESTIONS}
+        profile["cue_thresholds"] = {q: round(cut[q][1 if q in variant.bonus_on else 0], 4) for q in QUESTIONS}
         (out / f"{name}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
         if test:
             (out / f"{name}.ids").write_text("".join(f"{cases[i].id}\n" for i in sorted(test)))
         print(f"{name}: {len(test)} held-out calls; " + ", ".join(f"{q} {cut[q][0]:.4f}" for q in QUESTIONS))
+        print(f"  cue bonus on: {sorted(variant.bonus_on)}")
 
 
 def main() -> None:
@@ -208,10 +226,32 @@ def main() -> None:
         print(f"{q:24} {row[0]:12.3f} {row[1]:10.3f}  {sum(has_label(c, q) for c in cases)}")
 
     variants = [
-        Variant("focused, cue bonus (shipped)", scores["focused"], True),
-        Variant("unfocused, cue bonus", scores["unfocused"], True),
-        Variant("unfocused, no cue bonus", scores["unfocused"], False),
+        Variant("focused, cue bonus (shipped)", scores["focused"], QUESTIONS),
+        Variant("unfocused, cue bonus", scores["unfocused"], QUESTIONS),
+        Variant("unfocused, no cue bonus", scores["unfocused"], ()),
     ]
+    sources = {"focused": variants[0], "unfocused": variants[2]}
+
+    def auc_of(v: Variant, q: str, train: Sequence[CaseResult]) -> float:
+        pos = [v.scores[c.id][q] for c in train if has_label(c, q)]
+        neg = [v.scores[c.id][q] for c in train if not has_label(c, q)]
+        return auc(pos, neg)
+
+    def learner(index: int, which: str) -> Callable[[Sequence[CaseResult]], Learnt]:
+        """Variant ``index``'s fitter; index 3 is the per-question choice: each question focused or not,
+        whichever had the better AUC on the training calls (ties: focused, as shipped)."""
+        if index < 3:
+            return fitter(variants[index], ran, shipped, bonus, which)
+
+        def fit(train: Sequence[CaseResult]) -> Learnt:
+            choice = {
+                q: max(sources, key=lambda n: (auc_of(sources[n], q, train), n == "focused")) for q in QUESTIONS
+            }
+            v = mixed("per question", sources, choice)
+            return fitter(v, ran, shipped, bonus, which)(train)
+
+        return fit
+
     # The run re-judged by today's rules (ethics always high), against the replay with its own cut-offs.
     exact = sum(
         redecide(c, variants[0], ran[c.id], ran[c.id]).verdict
@@ -220,20 +260,19 @@ def main() -> None:
     )
     print(f"\nreplay check: focused scores, the run's own cut-offs: the run's verdict on {exact} of {len(cases)}")
     if args.write:
-        write_profiles(Path(args.write[0]), cases, variants[int(args.write[1])], fitter(
-            variants[int(args.write[1])], ran, shipped, bonus, args.write[2]
-        ))
+        write_profiles(Path(args.write[0]), cases, learner(int(args.write[1]), args.write[2]))
         return
-    print(f"\n{'variant':34} {'procedure':22} verdict  macro F1  ethics  severity  evidence  per-category F1")
-    for v in variants:
+    names = [v.name for v in variants] + ["per question, better AUC on the training folds"]
+    print(f"\n{'variant':48} {'procedure':10} verdict  macro F1  ethics  severity  evidence  per-category F1")
+    for index, name in enumerate(names):
         for which in ("profile", "all"):
-            fit = fitter(v, ran, shipped, bonus, which)
             m: RepeatMetrics = run_folds(
-                cases, fit, lambda c, cut, v=v: redecide(c, v, cut, ran[c.id]), k=5, seed=0, tuned=True
+                cases, learner(index, which), lambda c, lt: redecide(c, lt[0], lt[1], ran[c.id]), k=5, seed=0,
+                tuned=True,
             ).out_of_fold
             per = " ".join(f"{q[:4]} {m.categories[q].f1 or 0:.2f}" for q in CATEGORIES)
             print(
-                f"{v.name:34} {which:22} {m.verdict_accuracy:.3f}    {m.macro_f1 or 0:.3f}   "
+                f"{name:48} {which:10} {m.verdict_accuracy:.3f}    {m.macro_f1 or 0:.3f}   "
                 f"{m.ethics_recall or 0:.3f}   {m.severity_accuracy or 0:.3f}     "
                 f"{m.evidence_hit_rate or 0:.3f}     {per}"
             )
