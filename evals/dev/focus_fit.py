@@ -121,9 +121,15 @@ Learnt = tuple[Variant, Cutoffs]
 
 
 def fitter(
-    variant: Variant, ran: dict[str, Cutoffs], shipped: Cutoffs, bonus: float, which: str
+    variant: Variant,
+    ran: dict[str, Cutoffs],
+    shipped: Cutoffs,
+    bonus: float,
+    which: str,
+    refit: Sequence[str] = (),
 ) -> Callable[[Sequence[CaseResult]], Learnt]:
-    """Fits cut-offs on training cases: the fold-profile procedure, or every question for F1."""
+    """Fits cut-offs on training cases: the fold-profile procedure (and ``refit``, questions whose scores
+    changed, for F1), or every question for F1."""
     b = bonus if variant.cue_bonus else 0.0
 
     def with_scores(c: CaseResult) -> CaseResult:
@@ -139,6 +145,7 @@ def fitter(
             return variant, rows
         cut = {q: c if q in variant.bonus_on else (c[0], c[0]) for q, c in shipped.items()}
         cut |= {q: rows[q] for q, objective in PROFILE_FITS.items() if objective == "f1"}
+        cut |= {q: rows[q] for q in refit if q not in PROFILE_FITS}
         for q, objective in PROFILE_FITS.items():
             if objective != "verdict":
                 continue
@@ -239,7 +246,8 @@ def main() -> None:
 
     def learner(index: int, which: str) -> Callable[[Sequence[CaseResult]], Learnt]:
         """Variant ``index``'s fitter; index 3 is the per-question choice: each question focused or not,
-        whichever had the better AUC on the training calls (ties: focused, as shipped)."""
+        whichever had the better AUC on the training calls (ties: focused, as shipped); a question that
+        switches has its cut-off refitted for F1 (in the profile procedure too)."""
         if index < 3:
             return fitter(variants[index], ran, shipped, bonus, which)
 
@@ -248,7 +256,8 @@ def main() -> None:
                 q: max(sources, key=lambda n: (auc_of(sources[n], q, train), n == "focused")) for q in QUESTIONS
             }
             v = mixed("per question", sources, choice)
-            return fitter(v, ran, shipped, bonus, which)(train)
+            switched = [q for q in QUESTIONS if choice[q] == "unfocused"]
+            return fitter(v, ran, shipped, bonus, which, switched)(train)
 
         return fit
 
