@@ -56,6 +56,19 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _stamped(target: Path, stamp: Path, origin: str) -> bool:
+    """Whether ``stamp`` vouches for ``target`` as it is now: made from ``origin``, same size and mtime."""
+    if not (target.exists() and stamp.exists()):
+        return False
+    st = target.stat()
+    return stamp.read_text().strip() == f"{origin} {st.st_size} {int(st.st_mtime)}"
+
+
+def _stamp(target: Path, stamp: Path, origin: str) -> None:
+    st = target.stat()
+    stamp.write_text(f"{origin} {st.st_size} {int(st.st_mtime)}\n")
+
+
 def ensure_model(model_dir: Path) -> Path:
     """Return the verified GGUF path, joining the parts into ``model_dir`` the first time.
 
@@ -64,10 +77,8 @@ def ensure_model(model_dir: Path) -> Path:
     """
     target = model_dir / MODEL_FILE
     stamp = model_dir / (MODEL_FILE + ".verified")
-    if target.exists() and stamp.exists():
-        st = target.stat()
-        if stamp.read_text().strip() == f"{MODEL_SHA256} {st.st_size} {int(st.st_mtime)}":
-            return target
+    if _stamped(target, stamp, MODEL_SHA256):
+        return target
     parts = [_part_path(n) for n in range(1, PARTS + 1)]
     missing = [p for p in parts if not p.exists()]
     if missing:
@@ -91,8 +102,7 @@ def ensure_model(model_dir: Path) -> Path:
         os.replace(tmp, target)  # atomic: a concurrent process sees either nothing or the whole file
     finally:
         tmp.unlink(missing_ok=True)
-    st = target.stat()
-    stamp.write_text(f"{MODEL_SHA256} {st.st_size} {int(st.st_mtime)}\n")
+    _stamp(target, stamp, MODEL_SHA256)
     return target
 
 
@@ -123,10 +133,8 @@ def local_model(model_dir: Path, quant: str = "q4_k_m") -> Path:
     target = model_dir / f"{model_name(quant)}.gguf"
     stamp = target.with_name(target.name + ".made")
     origin = f"{MODEL_SHA256} llama-cpp-python {llama_cpp.__version__}"
-    if target.exists() and stamp.exists():
-        st = target.stat()
-        if stamp.read_text().strip() == f"{origin} {st.st_size} {int(st.st_mtime)}":
-            return target
+    if _stamped(target, stamp, origin):
+        return target
     progress.info("making the %s weights from the shipped model (once, about 20 s)...", quant)
     tmp = target.with_suffix(f".{os.getpid()}.part")
     params = llama_cpp.llama_model_quantize_default_params()
@@ -138,8 +146,7 @@ def local_model(model_dir: Path, quant: str = "q4_k_m") -> Path:
         os.replace(tmp, target)  # atomic: a concurrent process sees either nothing or the whole file
     finally:
         tmp.unlink(missing_ok=True)
-    st = target.stat()
-    stamp.write_text(f"{origin} {st.st_size} {int(st.st_mtime)}\n")
+    _stamp(target, stamp, origin)
     return target
 
 
