@@ -109,7 +109,8 @@ def redecide(case: CaseResult, variant: Variant, cut: Cutoffs, ran: Cutoffs) -> 
             if q in raised:
                 flags.append(raised[q])
             elif not before:
-                flags.append(CitedFlag(category=q, severity=FIXED_SEVERITY.get(q, "medium"), score=0.0))
+                score = variant.scores[case.id][q]
+                flags.append(CitedFlag(category=q, severity=FIXED_SEVERITY.get(q, "medium"), score=score))
         elif q in found:
             signals.append(found[q])
         elif not before:
