@@ -11,7 +11,8 @@ category is asked only of the calls on which RUN raised that flag, and calls wit
 candidates under ``any`` are asked of every call that is asked anything. ``--shipped`` takes the candidates
 from ``prompts/manifest.yaml`` instead: the behaviours the ``chunks`` strategy asks today. ``--unfocused``
 asks every question and candidate without the cue lexicon's "Look closely at sentences ..." hint, so a
-probe can measure what the lexicon's pointing does (every answer is then new to the response cache).
+probe can measure what the lexicon's pointing does (an answer is new to the response cache only where the
+lexicon matched in the chunk: elsewhere the request is the one the pipeline made).
 
 Per chunk it asks the pipeline's 13 questions first (answered from the response cache when the call was
 scored before, so they cost nothing) and then every candidate, each with the cue focus of the question it
