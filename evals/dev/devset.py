@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import glob
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +84,17 @@ def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
         return float("nan")
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
     return wins / (len(pos) * len(neg))
+
+
+def label_auc(scores: Mapping[str, float], cases: Sequence[CaseResult], name: str) -> float:
+    """The AUC of ``scores`` (by case id) against the label ``name`` over ``cases``."""
+    pos = [scores[c.id] for c in cases if has_label(c, name)]
+    neg = [scores[c.id] for c in cases if not has_label(c, name)]
+    return auc(pos, neg)
+
+
+def cutoff_grid(values: Iterable[float], nudge: float = 1e-4) -> list[float]:
+    """Candidate cut-offs for a fit by verdict accuracy: 25 quantiles of ``values`` (each plus ``nudge``, so a
+    cut-off there lets that value through or not) and 2.0 (nothing passes)."""
+    v = sorted(values)
+    return sorted({v[int(i * (len(v) - 1) / 24)] + nudge for i in range(25)} | {2.0})

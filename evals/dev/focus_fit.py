@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
-from devset import ROOT, auc, has_label, labelled_cases, probe_records
+from devset import ROOT, cutoff_grid, has_label, label_auc, labelled_cases, probe_records
 from probe_fit import call_scores
 
 from analyzer.eval.folds import Cutoffs, make_folds, rejudge, run_folds
@@ -150,8 +150,7 @@ def fitter(
         for q, objective in PROFILE_FITS.items():
             if objective != "verdict":
                 continue
-            values = sorted(variant.scores[c.id][q] for c in train)
-            grid = sorted({values[int(i * (len(values) - 1) / 24)] + 1e-4 for i in range(25)} | {2.0})
+            grid = cutoff_grid(variant.scores[c.id][q] for c in train)
 
             def right(t: float, q: str = q) -> tuple[int, float]:
                 trial = {**cut, q: (t, t - b)}
@@ -226,11 +225,7 @@ def main() -> None:
           + ", ".join(f"{n} {s:.2f}" for n, s in focus_share.items()))
     print(f"\n{'question':24} {'AUC focused':>12} {'unfocused':>10}  labelled")
     for q in QUESTIONS:
-        row = []
-        for name in probes:
-            pos = [scores[name][c.id][q] for c in cases if has_label(c, q)]
-            neg = [scores[name][c.id][q] for c in cases if not has_label(c, q)]
-            row.append(auc(pos, neg))
+        row = [label_auc({i: s[q] for i, s in scores[name].items()}, cases, q) for name in probes]
         print(f"{q:24} {row[0]:12.3f} {row[1]:10.3f}  {sum(has_label(c, q) for c in cases)}")
 
     variants = [
@@ -241,9 +236,7 @@ def main() -> None:
     sources = {"focused": variants[0], "unfocused": variants[2]}
 
     def auc_of(v: Variant, q: str, train: Sequence[CaseResult]) -> float:
-        pos = [v.scores[c.id][q] for c in train if has_label(c, q)]
-        neg = [v.scores[c.id][q] for c in train if not has_label(c, q)]
-        return auc(pos, neg)
+        return label_auc({i: s[q] for i, s in v.scores.items()}, train, q)
 
     def learner(index: int, which: str) -> Callable[[Sequence[CaseResult]], Learnt]:
         """Variant ``index``'s fitter; index 3 is the per-question choice: each question focused or not,

@@ -25,7 +25,7 @@ import argparse
 import itertools
 from collections.abc import Callable, Sequence
 
-from devset import auc, has_label, labelled_cases, probe_records
+from devset import cutoff_grid, has_label, label_auc, labelled_cases, probe_records
 
 from analyzer.eval.folds import Cutoffs, make_folds, redecide, run_folds
 from analyzer.eval.metrics import RepeatMetrics
@@ -98,9 +98,7 @@ class Target:
         self.before: Cutoffs = {target: (2.0, 2.0)}
 
     def auc_of(self, option: str, cases: Sequence[CaseResult]) -> float:
-        pos = [self.score[option][c.id] for c in cases if has_label(c, self.target)]
-        neg = [self.score[option][c.id] for c in cases if not has_label(c, self.target)]
-        return auc(pos, neg)
+        return label_auc(self.score[option], cases, self.target)
 
     def with_option(self, c: CaseResult, option: str) -> CaseResult:
         run = c.runs[0]
@@ -114,8 +112,7 @@ class Target:
         if objective == "f1":
             row = next(r for r in tune(cases, cue_bonus=self.bonus) if r.name == self.target)
             return {self.target: (row.threshold, row.cue_threshold)}
-        values = sorted(self.score[option][c.id] for c in train)
-        grid = sorted({values[int(i * (len(values) - 1) / 24)] + 1e-4 for i in range(25)} | {2.0})
+        grid = cutoff_grid(self.score[option][c.id] for c in train)
 
         def accuracy(t: float) -> float:
             cut = {self.target: (t, t - self.bonus)}

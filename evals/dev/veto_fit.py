@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from devset import auc, labelled_cases, probe_records
+from devset import auc, cutoff_grid, labelled_cases, probe_records
 from probe_fit import chunk_score
 
 from analyzer.eval.folds import rejudge, run_folds
@@ -58,7 +58,7 @@ def main() -> None:
             values = sorted(v for c in train if (v := score[c.id]) is not None)
             if not values:
                 return 2.0
-            grid = sorted({values[int(i * (len(values) - 1) / 24)] for i in range(25)} | {2.0})
+            grid = cutoff_grid(values, nudge=0.0)
             return max(grid, key=lambda t: (sum(apply(c, t).verdict == c.expected.verdict for c in train), t))
 
         false = [v for c in raised if (v := score[c.id]) is not None and cat not in c.expected.flags]
