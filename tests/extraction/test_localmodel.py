@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,14 +61,15 @@ def test_a_derived_type_is_made_once_and_remade_when_its_file_changed(
     _verified_source(tmp_path, monkeypatch)
     made: list[int] = []
 
-    def quantise(src: bytes, dst: bytes, params: object) -> int:
-        made.append(llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_K_M)
+    def quantise(src: bytes, dst: bytes, params: Any) -> int:
+        made.append(params._obj.ftype)  # byref(params): the type llama.cpp was asked for
         Path(dst.decode()).write_bytes(b"GGUF q5 from " + Path(src.decode()).read_bytes())
         return 0
 
     monkeypatch.setattr(llama_cpp, "llama_model_quantize", quantise)
     path = localmodel.local_model(tmp_path, "q5_k_m")
     assert path.read_bytes() == b"GGUF q5 from GGUF shipped"
+    assert made == [llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_K_M]
     assert localmodel.local_model(tmp_path, "q5_k_m") == path and len(made) == 1  # stamped: not made again
     path.write_bytes(b"GGUF tampered")  # size (and mtime) no longer match the stamp
     localmodel.local_model(tmp_path, "q5_k_m")

@@ -23,8 +23,10 @@ import logging
 import os
 from importlib import resources
 from pathlib import Path
+from typing import get_args
 
 from analyzer._errors import BackendError
+from analyzer.config import LocalQuant
 
 progress = logging.getLogger("walkaway.progress")
 
@@ -33,8 +35,7 @@ MODEL_SIZE = 1_117_320_768
 MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 PARTS = 22
-QUANTS = ("q4_k_m", "q5_k_m")
-"""Weight types of the embedded model: the shipped file, and what ``local_model`` derives from it."""
+QUANTS: tuple[str, ...] = get_args(LocalQuant)
 
 
 def _part_path(n: int) -> Path:
