@@ -55,7 +55,7 @@ def main() -> None:
             return rejudge(c, run, flags, run.signals)
 
         def fit(train: Sequence[CaseResult], score: dict[str, float | None] = score) -> float:
-            values = sorted(v for c in train if (v := score[c.id]) is not None)
+            values = [v for c in train if (v := score[c.id]) is not None]
             if not values:
                 return 2.0
             grid = cutoff_grid(values, nudge=0.0)
@@ -69,6 +69,7 @@ def main() -> None:
             f"  {name:24} false-vs-true flag AUC {auc(false, true):.3f} ({len(false)} false, {len(true)} true) | "
             f"OOF verdict {m.verdict_accuracy:.3f} macro F1 {m.macro_f1 or 0:.3f} {cat} F1 {got.f1 or 0:.3f}"
         )
+
     def as_run(c: CaseResult, _: float) -> CaseRun:
         return rejudge(c, c.runs[0], c.runs[0].flags, c.runs[0].signals)
 
