@@ -61,12 +61,14 @@ CASES = [
         "nurture",
     ),
     (
-        "disengaged, no next step",
+        # Guide V6: "take me off your list" is walk_away with an engagement flag, not nurture, even though
+        # the prospect also said no.
+        "refused any further contact",
         [("engagement", "high")],
-        ["need_confirmed"],
+        ["need_confirmed", "prospect_declined"],
         False,
-        "disengaged-no-next-step",
-        "nurture",
+        "engagement-high",
+        "walk_away",
     ),
     (
         "no authority",
@@ -77,11 +79,20 @@ CASES = [
         "qualify_further",
     ),
     (
-        "disengaged but a next step",
+        "refused further contact after agreeing a step",
         [("engagement", "high")],
         ["next_step_agreed"],
         False,
-        "engagement-high-with-next-step",
+        "engagement-high",
+        "walk_away",
+    ),
+    # Guide V7: disengagement without a "no" is qualify_further, not nurture.
+    (
+        "disengaged, no decline",
+        [("engagement", "medium")],
+        ["need_confirmed"],
+        False,
+        "medium-flags",
         "qualify_further",
     ),
     ("qualified, low flags ignored", [("fit", "low"), ("relationship", "low")], ALL_CORE, False, "qualified", "pursue"),
@@ -132,7 +143,7 @@ def test_every_rule_has_id_reason_and_the_last_is_the_default():
 
 def test_report_records_policy_and_trace_reasons():
     report = decide(findings([("ethics", "high"), ("budget", "high")], []), transcript())
-    assert (report.policy_id, report.policy_version) == ("walkaway-default", "1.0.0")
+    assert (report.policy_id, report.policy_version) == ("walkaway-default", "1.1.0")
     hit = report.rule_trace[0]
     assert hit.rule_id == "ethics-high" and hit.verdict == "walk_away"
     assert hit.matched == ["ethics:high"]
