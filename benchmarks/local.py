@@ -1,6 +1,7 @@
 """The embedded model at the speed of the hardware: wall time per call against that call's floor.
 
-    .venv/bin/python benchmarks/local.py [--strategy chunks|windows] [--reports DIR] [--llama KEY=VALUE ...] [FILE ...]
+    .venv/bin/python benchmarks/local.py [--strategy chunks|windows] [--reports DIR] [--llama KEY=VALUE ...]
+        [--json-through-completion] [FILE ...]
 
 Cache off, the embedded model in-process (analyzer/extraction/backends/llamacpp.py), 2 cores here. For
 each call (default: a ~250-word, a ~800-word and a ~3,700-word call, and a ~60-minute call built by
@@ -37,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from analyzer.config import load_settings  # noqa: E402
+from analyzer.extraction.backends import llamacpp  # noqa: E402
 from analyzer.extraction.backends.llamacpp import LLAMA_OPTIONS, LlamaCppChat, get_local_chat  # noqa: E402
 from analyzer.pipeline import analyze_async, build_chat  # noqa: E402
 from analyzer.transcript import parse_file  # noqa: E402
@@ -178,7 +180,14 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="a llama.cpp load setting to try (n_ubatch=256, flash_attn=true, type_k=8, use_mlock=true ...)",
     )
+    parser.add_argument(
+        "--json-through-completion",
+        action="store_true",
+        help="JSON answers through create_chat_completion (the grammar over every candidate), as before",
+    )
     args = parser.parse_args()
+    if args.json_through_completion:
+        llamacpp.GRAMMAR_CHECKS_ONE_TOKEN = False
     for item in args.llama:
         key, sep, value = item.partition("=")
         if not sep:

@@ -89,3 +89,41 @@ def test_in_process_model_reads_yes_no_from_one_logit_row_and_reuses_the_prefix(
     p_date, evaluated = ask("Does the prospect give a date for going live?")
     assert p_fee is not None and p_date is not None and p_fee > p_date
     assert evaluated < 30  # the suffix only, not the excerpt again
+
+
+def test_json_answer_checks_one_token_and_matches_the_grammar_sampler(model_home: Path) -> None:
+    """A JSON answer decoded by checking the grammar against the model's best token is the answer llama.cpp's
+    grammar sampler gives over every candidate (``create_chat_completion``), and it keeps to the schema."""
+    from analyzer.config import load_settings
+    from analyzer.extraction.backends import llamacpp
+    from analyzer.extraction.extractor import evidence_schema
+
+    s = load_settings()
+    chat = llamacpp.get_local_chat(model_dir=s.model_dir, n_ctx=4096, threads=s.local_threads)
+    lines = [
+        "Sam (prospect): [1] Thanks for making the time.",
+        "Ann (seller): [2] Of course. [3] What would make this work for you?",
+        "Sam (prospect): [4] We need a finder's fee paid to my own consultancy. [5] Nobody else needs to know.",
+    ]
+    messages = [
+        {"role": "system", "content": "You cite sentences of a sales call by number."},
+        {
+            "role": "user",
+            "content": "\n".join(lines) + "\nQuestion: does the prospect ask for a payment to themselves?\n"
+            "The answer is Yes. Give the numbers of the 1 to 3 sentences that show it, and a severity. Reply "
+            "with a JSON object only.",
+        },
+    ]
+    schema = evidence_schema([1, 2, 3, 4, 5], with_severity=True)
+    try:
+        llamacpp.GRAMMAR_CHECKS_ONE_TOKEN = False
+        every = chat._generate(messages, 60, schema)
+    finally:
+        llamacpp.GRAMMAR_CHECKS_ONE_TOKEN = True
+    one = chat._generate(messages, 60, schema)
+    assert one.text == every.text
+    answer = json.loads(one.text)
+    assert set(answer) == {"ids", "severity"}
+    assert answer["ids"] and set(answer["ids"]) <= {1, 2, 3, 4, 5}
+    assert answer["severity"] in {"low", "medium", "high"}
+    assert one.completion_tokens == every.completion_tokens > 0
