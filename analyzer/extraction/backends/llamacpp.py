@@ -9,8 +9,9 @@ the last position's logits; a yes/no question evaluates its new suffix tokens an
 
 Prefix reuse is explicit: a request's tokens are compared with those already in the KV cache and only
 the new tail is evaluated, so every question after the first over one window or chunk costs its own
-suffix. JSON answers (evidence, the naive baseline) go through ``create_chat_completion`` with a
-grammar built from the schema, which reuses the same cache the same way.
+suffix. JSON answers (evidence, the naive baseline) are decoded greedily under a grammar built from the
+schema, reusing the same cache the same way (``_json_answer``); free text goes through
+``create_chat_completion``.
 """
 
 from __future__ import annotations
