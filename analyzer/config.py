@@ -13,11 +13,11 @@ from analyzer._errors import ConfigError
 
 BackendName = Literal["local", "openai", "langchain", "fake", "naive", "keywords"]
 StrategyName = Literal["chunks", "windows", "structured"]
-LocalQuant = Literal["q4_k_m", "q5_k_m"]
-"""Weight types of the embedded model: the shipped file, and one ``localmodel.local_model`` derives from it."""
 """``chunks`` and ``windows`` are the two ``questions`` strategies (yes/no questions scored by
 log-probabilities, for small local models); ``structured`` is one structured-output call per chunk, for
 capable models and endpoints without log-probabilities."""
+LocalQuant = Literal["q4_k_m", "q5_k_m"]
+"""Weight types of the embedded model: the shipped file, and one ``localmodel.local_model`` derives from it."""
 STRATEGY_ALIASES = {"questions": "chunks"}
 
 

@@ -12,7 +12,6 @@ the shipped settings (``LLAMA_OPTIONS``), the context and thread count the pipel
 
 from __future__ import annotations
 
-import ctypes
 import sys
 import tempfile
 import time
@@ -25,21 +24,13 @@ import llama_cpp  # noqa: E402
 
 from analyzer.config import load_settings  # noqa: E402
 from analyzer.extraction.backends.llamacpp import LLAMA_OPTIONS  # noqa: E402
-from analyzer.extraction.backends.localmodel import ensure_model  # noqa: E402
+from analyzer.extraction.backends.localmodel import ensure_model, requantise  # noqa: E402
 
 CALL = REPO / "evals/dev/calls/w2-13-tri-county-electric-siem.txt"
 TYPES = {
     name: getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{name.upper()}")
     for name in ("q4_k_m", "q4_k_s", "q5_k_m", "q5_k_s", "q6_k", "q8_0", "q4_0", "q5_0", "iq4_nl", "f16")
 }
-
-
-def requantise(src: Path, dst: Path, ftype: int) -> None:
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    params.allow_requantize = True
-    if llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params)) != 0:
-        raise SystemExit(f"llama.cpp could not quantise {src} to {dst.stem}")
 
 
 def speeds(path: Path, n_ctx: int, threads: int | None) -> tuple[float, float, float, float]:
@@ -72,7 +63,8 @@ def main() -> None:
         files = [("shipped", shipped)]
         for name in wanted:
             dst = Path(tmp) / f"{name}.gguf"
-            requantise(shipped, dst, TYPES[name])
+            if not requantise(shipped, dst, TYPES[name]):
+                raise SystemExit(f"llama.cpp could not quantise {shipped} to {name}")
             files.append((name, dst))
         for name, path in files:
             cold, warm, gen, size = speeds(path, settings.local_ctx, settings.local_threads)

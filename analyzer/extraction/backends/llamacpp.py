@@ -76,6 +76,7 @@ class LlamaCppChat:
         )
         self._n_vocab = self.llm.n_vocab()
         self._lock = threading.Lock()
+        self._vocabulary: Any = None  # ctypes array of llama_token_data, one per token (``_json_answer``)
         self.tokens_evaluated = 0
         """Prompt tokens the model actually evaluated (cache misses), for benchmarks."""
 
@@ -99,15 +100,20 @@ class LlamaCppChat:
             common += 1
         return min(common, len(tokens) - 1)
 
-    def _next_token(self, messages: Sequence[Message], top: int) -> ChatResult:
-        import numpy as np
-        from llama_cpp import llama_get_logits_ith
-
+    def _evaluate(self, messages: Sequence[Message]) -> tuple[list[int], int]:
+        """The request's tokens, evaluated past what the KV cache already holds; and how many were reused."""
         tokens = self._tokens(messages)
         common = self._reuse(tokens)
         self.llm.n_tokens = common  # eval() drops the KV cache past this point first
         self.llm.eval(tokens[common:])
         self.tokens_evaluated += len(tokens) - common
+        return tokens, common
+
+    def _next_token(self, messages: Sequence[Message], top: int) -> ChatResult:
+        import numpy as np
+        from llama_cpp import llama_get_logits_ith
+
+        tokens, common = self._evaluate(messages)
         row = np.ctypeslib.as_array(llama_get_logits_ith(self.llm.ctx, -1), shape=(self._n_vocab,))
         logits = row.astype(np.float64)
         shift = logits.max()
@@ -141,20 +147,18 @@ class LlamaCppChat:
         import numpy as np
         from llama_cpp.llama_grammar import LlamaGrammar
 
-        tokens = self._tokens(messages)
-        common = self._reuse(tokens)
-        self.llm.n_tokens = common
-        self.llm.eval(tokens[common:])
-        self.tokens_evaluated += len(tokens) - common
+        tokens, common = self._evaluate(messages)
         grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
         vocab = self.llm._model.vocab
         guide = lc.llama_sampler_init_grammar(vocab, grammar._grammar.encode(), grammar._root.encode())
         if not guide:
             raise BackendError("the local model could not build a grammar from the answer's schema")
         one = (lc.llama_token_data * 1)()
-        everything = (lc.llama_token_data * self._n_vocab)()
+        if self._vocabulary is None:  # the candidates for the grammar's whole-vocabulary pass, made once
+            self._vocabulary = (lc.llama_token_data * self._n_vocab)()
+            np.ctypeslib.as_array(self._vocabulary)["id"] = np.arange(self._n_vocab, dtype=np.int32)
+        everything = self._vocabulary
         view = np.ctypeslib.as_array(everything)
-        view["id"] = np.arange(self._n_vocab, dtype=np.int32)
         out: list[int] = []
         try:
             while len(out) < max_tokens:

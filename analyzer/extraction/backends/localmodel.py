@@ -107,6 +107,17 @@ def ensure_model(model_dir: Path) -> Path:
     return target
 
 
+def requantise(source: Path, target: Path, ftype: int) -> bool:
+    """Write ``source``'s weights as llama.cpp type ``ftype`` to ``target`` with llama.cpp's own quantiser
+    (requantising allowed: the shipped file is itself quantised); False when llama.cpp refuses."""
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.allow_requantize = True
+    return int(llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params))) == 0
+
+
 def model_name(quant: str) -> str:
     """The model name reports, the response cache and profiles see for a weight type."""
     return MODEL_NAME if quant == "q4_k_m" else f"{MODEL_NAME}-to-{quant}"
@@ -138,11 +149,8 @@ def local_model(model_dir: Path, quant: str = "q4_k_m") -> Path:
         return target
     progress.info("making the %s weights from the shipped model (once, about 20 s)...", quant)
     tmp = target.with_suffix(f".{os.getpid()}.part")
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{quant.upper()}")
-    params.allow_requantize = True  # the source is itself quantised
     try:
-        if llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params)) != 0:
+        if not requantise(source, tmp, getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{quant.upper()}")):
             raise BackendError(f"llama.cpp could not make the {quant} weights from {source}")
         os.replace(tmp, target)  # atomic: a concurrent process sees either nothing or the whole file
     finally:
