@@ -1,13 +1,15 @@
 """What the fixed severities (``analyzer.taxonomy.FIXED_SEVERITY``: ethics is always high) do to recorded runs,
 re-decided by the rules without any model call.
 
-    .venv/bin/python evals/dev/fixed_severity.py RUN [RUN ...]
+    .venv/bin/python evals/dev/fixed_severity.py RUN [RUN ...] [--cases-of OTHER_RUN]
 
 Each RUN is a folder of ``<id>/results.json`` or one results.json; a ``dev`` run is judged by today's
 ``dev.yaml`` labels, any other by the labels it recorded. Runs recorded before the merge step set fixed
 severities carry the model's own rating; this prints each run's metrics as recorded and with every
 flag of a fixed-severity category at that severity (a recorded flag does not say whether the seller-speech
 rule downgraded it, so all are raised: an upper bound on the change), and the calls whose verdict moved.
+``--cases-of OTHER_RUN`` keeps only the calls OTHER_RUN scored (e.g. the 30 calls of ``runs/dev-windows``),
+to compare two designs on the same calls.
 """
 
 from __future__ import annotations
@@ -49,9 +51,11 @@ def line(name: str, got: list[tuple[object, CaseRun]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("runs", nargs="+")
+    ap.add_argument("--cases-of", help="only the calls this other run scored")
     args = ap.parse_args()
+    only = {c.id for c in cases(args.cases_of)} if args.cases_of else None
     for path in args.runs:
-        got = cases(path)
+        got = [c for c in cases(path) if only is None or c.id in only]
         before = [(c.expected, c.runs[0]) for c in got]
         after = [(c.expected, fixed(c, c.runs[0])) for c in got]
         print(f"{path}: {len(got)} calls")
