@@ -17,6 +17,7 @@ schema, reusing the same cache the same way (``_json_answer``); free text goes t
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import threading
 from collections.abc import Sequence
@@ -244,5 +245,18 @@ def get_local_chat(*, model_dir: Path, n_ctx: int, threads: int | None, quant: s
         path = local_model(model_dir, quant)
         key = (str(path), n_ctx, threads)
         if key not in _models:
+            if not _models:
+                atexit.register(_close_models)
             _models[key] = LlamaCppChat(path, model_name=model_name(quant), n_ctx=n_ctx, threads=threads)
         return _models[key]
+
+
+def _close_models() -> None:
+    """Free the process-wide models while llama.cpp's bindings still exist. Left to ``Llama.__del__`` at
+    interpreter teardown, the free function can already be gone, and Python prints "Exception ignored in
+    Llama.__del__ ... 'NoneType' object is not callable" after a run that otherwise succeeded (seen at the
+    end of a full test run)."""
+    with _lock:
+        for model in _models.values():
+            model.llm.close()
+        _models.clear()
